@@ -384,6 +384,9 @@ sl_attr_value *sl__attr_value_parse_default(sl_attr_type type, const char *text,
             goto bad;
         }
         sl__attr_value_free(e);
+        p = ws(p);
+        if (*p == ',')
+            p++;
         continue;
     fail:
         sl__attr_value_free(e);

@@ -171,12 +171,21 @@ static sl_code report_cycle(importer *im, const int *pending)
         cur = next;
     }
     int from = seen[cur] - 1;
+    /* path[from..len-1] is the cycle, consumers first; print it in
+     * data-flow order starting from the node that comes first in the file */
+    int cycle_len = len - from, first = from;
+    for (int i = from; i < len; i++)
+        if (path[i] < path[first])
+            first = i;
     char msg[1024];
     size_t pos = 0;
-    /* print in data-flow order: the walk went from consumers to producers */
-    for (int i = len - 1; i >= from && pos < sizeof(msg) - 64; i--)
-        pos += (size_t)snprintf(msg + pos, sizeof(msg) - pos, "%s -> ", im->nodes[path[i]].name);
-    snprintf(msg + pos, sizeof(msg) - pos, "%s", im->nodes[path[len - 1]].name);
+    for (int k = 0; k <= cycle_len && pos < sizeof(msg) - 64; k++) {
+        int i = first - k;
+        while (i < from)
+            i += cycle_len;
+        pos += (size_t)snprintf(msg + pos, sizeof(msg) - pos, "%s%s", k ? " -> " : "",
+                                im->nodes[path[i]].name);
+    }
     sl_free(seen);
     sl_free(path);
     return sl_status_set(im->st, SL_INVALID_ARGUMENT,

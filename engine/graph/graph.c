@@ -121,7 +121,9 @@ bool sl_node_name_is_valid(const char *name)
     if (!name || !*name)
         return false;
     unsigned char c = (unsigned char)name[0];
-    if (!isalnum(c) && c != '.')
+    /* '_' first is TF's mark of internal nodes (_send_*, _recv_*): TF
+     * writes them into saved graphs, so they are accepted */
+    if (!isalnum(c) && c != '.' && c != '_')
         return false;
     for (const char *p = name + 1; *p; p++) {
         c = (unsigned char)*p;

@@ -212,6 +212,7 @@ sl_node *sl__graph_add_node(sl_graph *g, const sl_node_spec *spec, sl_status *st
     if (!n->input_arg_start || !n->output_arg_start || !n->inputs || !n->input_types)
         OOM();
     int pos = 0;
+    bool short_of_inputs = false;
     for (int a = 0; a < op->num_inputs; a++) {
         const sl_op_arg *arg = &op->inputs[a];
         if (spec->num_groups && spec->group_is_list[a] != (arg->number_attr || arg->type_list_attr))
@@ -221,8 +222,10 @@ sl_node *sl__graph_add_node(sl_graph *g, const sl_node_spec *spec, sl_status *st
         if (count < 0)
             FAIL(SL_INVALID_ARGUMENT, "cannot tell how many tensors input '%s' takes", arg->name);
         n->input_arg_start[a] = pos;
-        if (pos + count > spec->num_inputs)
+        if (pos + count > spec->num_inputs) {
+            short_of_inputs = true;
             break;  /* reported below with the totals */
+        }
         /* set N from the count when not given */
         if (arg->number_attr && !sl__node_find_attr(n, arg->number_attr) &&
             !add_attr(n, arg->number_attr, sl__attr_value_new_int(count), false))
@@ -238,7 +241,12 @@ sl_node *sl__graph_add_node(sl_graph *g, const sl_node_spec *spec, sl_status *st
                 sl_dtype t;
                 if (!sl_node_attr_type(n, arg->type_attr, &t)) {
                     t = sl_dtype_base(actual);
-                    if (!add_attr(n, arg->type_attr, sl__attr_value_new_type(t), false)) {
+                    /* inferred and equal to the op's default: treat as the
+                     * default, so export leaves it out as the file did */
+                    const sl_op_attr *oa = sl_op_def_find_attr(op, arg->type_attr);
+                    bool is_default = oa && oa->has_default &&
+                                      oa->default_value && (sl_dtype)((sl_attr_value *)oa->default_value)->type == t;
+                    if (!add_attr(n, arg->type_attr, sl__attr_value_new_type(t), is_default)) {
                         sl__attr_value_free(tlist);
                         OOM();
                     }
@@ -278,7 +286,7 @@ sl_node *sl__graph_add_node(sl_graph *g, const sl_node_spec *spec, sl_status *st
             OOM();
     }
     n->input_arg_start[op->num_inputs] = pos;
-    if (pos != spec->num_inputs || n->input_arg_start[op->num_inputs] != spec->num_inputs) {
+    if (short_of_inputs || pos != spec->num_inputs) {
         int want = 0;
         for (int a = 0; a < op->num_inputs; a++)
             want += arg_count(n, &op->inputs[a], spec, a, fixed_total, num_variable);

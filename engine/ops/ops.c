@@ -9,6 +9,7 @@ void sl__ops_register_data_flow(void);
 void sl__ops_register_math(void);
 void sl__ops_register_nn(void);
 void sl__ops_register_random(void);
+void sl__ops_register_send_recv(void);
 void sl__ops_register_state(void);
 void sl__ops_register_training(void);
 
@@ -20,6 +21,7 @@ void sl__ops_register_builtin(void)
     sl__ops_register_math();
     sl__ops_register_nn();
     sl__ops_register_random();
+    sl__ops_register_send_recv();
     sl__ops_register_state();
     sl__ops_register_training();
 }

@@ -82,7 +82,8 @@ SL_API void sl_graph_pop_scope(sl_graph *graph);
  * sl_free(), or NULL on OOM. */
 SL_API char *sl_graph_unique_name(sl_graph *graph, const char *base);
 
-/* Whether `name` is a valid node name: [A-Za-z0-9.][A-Za-z0-9_>./-]*. */
+/* Whether `name` is a valid node name: [A-Za-z0-9._][A-Za-z0-9_>./-]* (a
+ * leading '_' marks TF's internal nodes such as _send_x). */
 SL_API bool sl_node_name_is_valid(const char *name);
 
 /* ---- Node builders --------------------------------------------------- */
