@@ -214,6 +214,15 @@ static bool parse_set(const char **pp, sl_op_attr *a)
     return true;
 }
 
+/* Reads a scalar attr type word ("int", "shape") at *pp. */
+static bool read_scalar_attr_type(const char **pp, sl_attr_type *t)
+{
+    char *w = read_ident(pp);
+    bool ok = w && parse_scalar_attr_type(w, t);
+    sl_free(w);
+    return ok;
+}
+
 static sl_code parse_attr(const char *spec, sl_op_attr *out, sl_status *st)
 {
     const char *p = spec;
@@ -232,24 +241,15 @@ static sl_code parse_attr(const char *spec, sl_op_attr *out, sl_status *st)
                 goto bad;
             out->type = SL_ATTR_LIST_TYPE;
         } else {
-            char *w = read_ident(&p);
             sl_attr_type t;
-            bool ok = w && parse_scalar_attr_type(w, &t);
-            sl_free(w);
-            if (!ok)
+            if (!read_scalar_attr_type(&p, &t))
                 goto bad;
             out->type = (sl_attr_type)(t + SL_ATTR_LIST_STRING);
         }
         if (!eat(&p, ')'))
             goto bad;
-    } else {
-        char *w = read_ident(&p);
-        sl_attr_type t;
-        bool ok = w && parse_scalar_attr_type(w, &t);
-        sl_free(w);
-        if (!ok)
-            goto bad;
-        out->type = t;
+    } else if (!read_scalar_attr_type(&p, &out->type)) {
+        goto bad;
     }
     p = skip_ws(p);
     if (p[0] == '>' && p[1] == '=') {
