@@ -40,7 +40,8 @@ static sl_node *unary(sl_graph *g, const char *op, const char *name, sl_output i
 static sl_node *enter(sl_graph *g, const char *name, sl_output in, const char *frame, bool is_const,
                       int parallel, sl_status *st)
 {
-    sl_node_builder *b = sl_node_builder_new(g, "Enter", name);
+    bool ref = sl_dtype_is_ref(sl_node_output_type(in.node, in.index));
+    sl_node_builder *b = sl_node_builder_new(g, ref ? "RefEnter" : "Enter", name);
     sl_node_builder_add_input(b, in);
     sl_node_builder_set_attr_string(b, "frame_name", frame, strlen(frame));
     sl_node_builder_set_attr_bool(b, "is_constant", is_const);
@@ -67,11 +68,11 @@ sl_output sl_cf_ctx_capture(sl_cf_ctx *ctx, sl_output outer, sl_status *st)
     }
     sl_output r = {NULL, 0};
     if (ctx->is_loop) {
-        sl_node *e = enter(ctx->graph, "capture", outer, ctx->frame, true, ctx->parallel, st);
+        sl_node *e = enter(ctx->graph, NULL, outer, ctx->frame, true, ctx->parallel, st);
         if (e)
             r = (sl_output){e, 0};
     } else {
-        sl_node *s = switch_node(ctx->graph, "capture", outer, ctx->pred, st);
+        sl_node *s = switch_node(ctx->graph, NULL, outer, ctx->pred, st);
         if (s)
             r = (sl_output){s, ctx->branch};
     }
@@ -112,13 +113,13 @@ sl_code sl_cond(sl_graph *g, sl_output pred, const sl_output *inputs, int n, sl_
         sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory building a cond");
         return fail_truncate(g, start, true, st);
     }
-    sl_node *ps = switch_node(g, "switch_pred", pred, pred, st);
-    sl_node *pivot_f = ps ? unary(g, "Identity", "switch_f", (sl_output){ps, 0}, st) : NULL;
-    sl_node *pivot_t = pivot_f ? unary(g, "Identity", "switch_t", (sl_output){ps, 1}, st) : NULL;
+    sl_node *ps = switch_node(g, NULL, pred, pred, st);
+    sl_node *pivot_f = ps ? unary(g, "Identity", NULL, (sl_output){ps, 0}, st) : NULL;
+    sl_node *pivot_t = pivot_f ? unary(g, "Identity", NULL, (sl_output){ps, 1}, st) : NULL;
     if (!pivot_t)
         goto err;
     for (int i = 0; i < n; i++) {
-        sl_node *s = switch_node(g, "Switch", inputs[i], pred, st);
+        sl_node *s = switch_node(g, NULL, inputs[i], pred, st);
         if (!s)
             goto err;
         ins[i] = (sl_output){s, 0};
@@ -143,7 +144,7 @@ sl_code sl_cond(sl_graph *g, sl_output pred, const sl_output *inputs, int n, sl_
             }
     }
     for (int j = 0; j < num_outputs; j++) {
-        sl_node_builder *b = sl_node_builder_new(g, "Merge", "Merge");
+        sl_node_builder *b = sl_node_builder_new(g, "Merge", NULL);
         sl_output pair[2] = {outs[j], outs[num_outputs + j]};
         sl_node_builder_add_input_list(b, pair, 2);
         sl_node *m = sl_node_builder_finish(b, st);
@@ -210,10 +211,10 @@ sl_code sl_while_loop(sl_graph *g, const sl_output *vars, int n, sl_cf_build_fn 
         goto err;
     }
     for (int i = 0; i < n; i++) {
-        sl_node *e = enter(g, "Enter", vars[i], frame, false, parallel, st);
+        sl_node *e = enter(g, NULL, vars[i], frame, false, parallel, st);
         if (!e)
             goto err;
-        sl_node_builder *b = sl_node_builder_new(g, "Merge", "Merge");
+        sl_node_builder *b = sl_node_builder_new(g, "Merge", NULL);
         sl_output pair[2] = {{e, 0}, {e, 0}};
         sl_node_builder_add_input_list(b, pair, 2);
         merges[i] = sl_node_builder_finish(b, st);
@@ -229,15 +230,15 @@ sl_code sl_while_loop(sl_graph *g, const sl_output *vars, int n, sl_cf_build_fn 
         sl_status_set(st, SL_INVALID_ARGUMENT, "while_loop condition must produce a bool");
         goto err;
     }
-    sl_node *lc = unary(g, "LoopCond", "LoopCond", pred, st);
+    sl_node *lc = unary(g, "LoopCond", NULL, pred, st);
     if (!lc)
         goto err;
     for (int i = 0; i < n; i++) {
-        sl_node *s = switch_node(g, "Switch", mo[i], (sl_output){lc, 0}, st);
+        sl_node *s = switch_node(g, NULL, mo[i], (sl_output){lc, 0}, st);
         if (!s)
             goto err;
-        exits[i] = unary(g, "Exit", "Exit", (sl_output){s, 0}, st);
-        sl_node *id = exits[i] ? unary(g, "Identity", "Identity", (sl_output){s, 1}, st) : NULL;
+        exits[i] = unary(g, "Exit", NULL, (sl_output){s, 0}, st);
+        sl_node *id = exits[i] ? unary(g, "Identity", NULL, (sl_output){s, 1}, st) : NULL;
         if (!id)
             goto err;
         body_in[i] = (sl_output){id, 0};
@@ -256,7 +257,7 @@ sl_code sl_while_loop(sl_graph *g, const sl_output *vars, int n, sl_cf_build_fn 
                           sl_dtype_name(sl_node_output_type(body_out[i].node, body_out[i].index)));
             goto err;
         }
-        sl_node *next = unary(g, "NextIteration", "NextIteration", body_out[i], st);
+        sl_node *next = unary(g, "NextIteration", NULL, body_out[i], st);
         if (!next)
             goto err;
         if (!rewire(merges[i], 1, (sl_output){next, 0})) {
