@@ -111,6 +111,8 @@ void sl__kernels_register_cast(void);
 void sl__kernels_register_matmul(void);
 void sl__kernels_register_reduce(void);
 void sl__kernels_register_nn(void);
+void sl__kernels_register_conv(void);
+void sl__kernels_register_pool(void);
 void sl__kernels_register_random(void);
 void sl__kernels_register_training(void);
 void sl__kernels_register_array_shape(void);
@@ -128,6 +130,8 @@ void sl__kernels_register_builtin(void)
     sl__kernels_register_matmul();
     sl__kernels_register_reduce();
     sl__kernels_register_nn();
+    sl__kernels_register_conv();
+    sl__kernels_register_pool();
     sl__kernels_register_random();
     sl__kernels_register_training();
     sl__kernels_register_array_shape();
