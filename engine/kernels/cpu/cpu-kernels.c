@@ -104,9 +104,7 @@ void sl__k_blas_init(void)
 }
 
 void sl__kernels_register_basic(void);
-<<<<<<< HEAD
 void sl__runtime_kernels_register(void);  /* engine/runtime: control flow, state, queues, send/recv */
-=======
 void sl__kernels_register_unary(void);
 void sl__kernels_register_binary(void);
 void sl__kernels_register_elementwise_misc(void);
@@ -121,15 +119,12 @@ void sl__kernels_register_training(void);
 void sl__kernels_register_array_shape(void);
 void sl__kernels_register_array_slice(void);
 void sl__kernels_register_array_join(void);
->>>>>>> kernels
 
 void sl__kernels_register_builtin(void)
 {
     sl__k_blas_init();
     sl__kernels_register_basic();
-<<<<<<< HEAD
     sl__runtime_kernels_register();
-=======
     sl__kernels_register_unary();
     sl__kernels_register_binary();
     sl__kernels_register_elementwise_misc();
@@ -144,5 +139,4 @@ void sl__kernels_register_builtin(void)
     sl__kernels_register_array_shape();
     sl__kernels_register_array_slice();
     sl__kernels_register_array_join();
->>>>>>> kernels
 }
