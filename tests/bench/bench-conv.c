@@ -123,7 +123,7 @@ int main(void)
         fprintf(stderr, "bench-conv: %s\n", sl_status_message(st));
         return 1;
     }
-    printf("Conv2D 3x3 SAME stride 1, NHWC float32, GFLOP/s (median of 7); bwd = dx + dw\n");
+    printf("Conv2D 3x3 SAME stride 1, NHWC float32, GFLOP/s (better of two medians of 7); bwd = dx + dw\n");
     for (int threads = 1; threads <= 2; threads++) {
         sl_threadpool *pool = threads > 1 ? sl_threadpool_new(threads - 1, st) : NULL;
         double tf[3], tb[3];

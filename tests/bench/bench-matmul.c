@@ -56,7 +56,7 @@ int main(void)
     sl_node_builder_add_input(b, (sl_output){placeholder(g, "b", st), 0});
     sl_node *node = sl_node_builder_finish(b, st);
     sl_threadpool *pool = sl_threadpool_new(1, st);  /* one worker + the caller = 2 threads */
-    printf("MatMul float32, median of 7 (GFLOP/s)\n");
+    printf("MatMul float32, better of two medians of 7 (GFLOP/s)\n");
     printf("%6s %8s | %10s %10s %6s | %10s %10s %6s\n", "n", "", "kernel 1t", "sgemm 1t", "ratio", "kernel 2t",
            "sgemm 2t", "ratio");
     const int sizes[] = {256, 1024, 2048};
