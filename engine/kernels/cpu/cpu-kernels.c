@@ -19,8 +19,10 @@ void sl__kernel_register_table(const sl_kernel_def *defs, int n)
 }
 
 void sl__kernels_register_basic(void);
+void sl__runtime_kernels_register(void);  /* engine/runtime: control flow, state, queues, send/recv */
 
 void sl__kernels_register_builtin(void)
 {
     sl__kernels_register_basic();
+    sl__runtime_kernels_register();
 }
