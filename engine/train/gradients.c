@@ -20,6 +20,7 @@
 #include "graph-private.h"
 #include "grad/grad-private.h"
 #include "sluice/alloc.h"
+#include "sluice/train.h"
 #include "strmap.h"
 
 /* ---- Registry ------------------------------------------------------------ */
@@ -62,6 +63,19 @@ static void register_builtin(void)
     sl__grads_register_math();
     sl__grads_register_nn();
     sl__grads_register_array();
+}
+
+/* Frees the registry at exit so leak checkers report only real leaks. */
+__attribute__((destructor)) static void free_registry(void)
+{
+    for (size_t i = 0; i < g_registry.cap; i++) {
+        if (g_registry.keys && g_registry.keys[i] && g_registry.values[i]) {
+            sl_grad_entry *e = g_registry.values[i];
+            sl_free((char *)e->op);
+            sl_free(e);
+        }
+    }
+    sl_strmap_release(&g_registry);
 }
 
 static const sl_grad_entry *lookup(const char *op)
@@ -287,7 +301,10 @@ static sl_code process(walk *w, sl_node *n)
 out_failed:
     rc = sl_status_code(w->b.status);
     /* builder messages name the gradient node; say which forward op it was for */
-    sl_status_prefix(w->b.status, "gradient of node '%s' (%s)", sl_node_name(n), type);
+    char who[600];
+    snprintf(who, sizeof(who), "node '%s' (%s)", sl_node_name(n), type);
+    if (strncmp(sl_status_message(w->b.status), who, strlen(who)))
+        sl_status_prefix(w->b.status, "gradient of %s", who);
 out:
     for (int i = 0; i < pushed; i++)
         sl_graph_pop_scope(w->g);
@@ -348,6 +365,8 @@ sl_code sl_add_gradients(sl_graph *g, const sl_output *ys, int ny, const sl_outp
         if (dys[i].node && !check_output(g, dys[i]))
             return sl_status_set(status, SL_INVALID_ARGUMENT, "dy %d is not an output of a node in the graph", i);
 
+    /* the kernels of gradient-only ops; a failure here only shows when running */
+    (void)sl_train_init(NULL);
     walk w = {.g = g, .n0 = sl_graph_num_nodes(g), .b = {.graph = g, .status = status}};
     size_t n0 = (size_t)w.n0 + 1;
     sl_code rc = SL_OK;

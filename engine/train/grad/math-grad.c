@@ -261,16 +261,23 @@ static void matmul_grad(sl_grad_ctx *ctx, const sl_node *op, const sl_output *dy
 
 /* ---- Reductions ------------------------------------------------------------ */
 
-/* For a reduction of x over `axes`, fills kept[] (1 on reduced axes) and
- * returns the rank, or -1 after recording an error. */
+/* Whether a const input is a constant (through Identity). */
+static bool is_const(sl_output o)
+{
+    const sl_node *n = o.node;
+    while (n && !strcmp(sl_node_op_type(n), "Identity"))
+        n = sl_node_input(n, 0).node;
+    return n && !strcmp(sl_node_op_type(n), "Const");
+}
+
+/* For a reduction of x over `axes`, fills reduced[] and returns the rank;
+ * returns -2 when the rank or the axes are only known at run time (the
+ * dynamic path), -1 after recording an error. */
 static int reduced_axes(sl_grad_ctx *ctx, const sl_node *op, bool *reduced)
 {
     const sl_shape *sx = sl__b_static_shape(X(0));
-    if (sx->rank < 0) {
-        sl_grad_ctx_fail(ctx, SL_UNIMPLEMENTED, "node '%s' (%s): gradient needs an input of known rank",
-                         sl_node_name(op), sl_node_op_type(op));
-        return -1;
-    }
+    if (sx->rank < 0 || !is_const(X(1)))
+        return -2;
     int64_t axes[SL_MAX_DIMS * 2];
     int n = 0;
     if (!sl__grad_const_ints(B, op, X(1), axes, SL_MAX_DIMS * 2, &n))
@@ -290,11 +297,34 @@ static int reduced_axes(sl_grad_ctx *ctx, const sl_node *op, bool *reduced)
 }
 
 /* The shape of x with reduced axes set to 1, and the Tile multiples that
- * undo the reduction (x's dims on reduced axes, 1 elsewhere). */
+ * undo the reduction (x's dims on reduced axes, 1 elsewhere).  rank -2:
+ * computed at run time as TF's reduced_shape (DynamicStitch of the input
+ * shape with ones at the axes). */
 static void kept_shape(sl_grad_ctx *ctx, const sl_node *op, const bool *reduced, int rank,
                        sl_output *kept, sl_output *multiples)
 {
     const sl_shape *sx = sl__b_static_shape(X(0));
+    if (rank == -2) {
+        sl_output shape = sl__b_shape(B, X(0));
+        sl_output r = sl__b_size(B, shape);
+        sl_output axes = sl__b_cast(B, X(1), SL_DTYPE_INT32);
+        axes = BIN("FloorMod", BIN("AddV2", axes, r), r);
+        sl_node_builder *nb = sl__b_begin(B, "Range");
+        sl__b_in(B, nb, sl__b_scalar_i32(B, 0));
+        sl__b_in(B, nb, r);
+        sl__b_in(B, nb, sl__b_scalar_i32(B, 1));
+        sl_output range = sl__b_end(B, nb);
+        sl_output ones = BIN("Fill", sl__b_shape(B, axes), sl__b_scalar_i32(B, 1));
+        nb = sl__b_begin(B, "DynamicStitch");
+        if (nb) {
+            sl_node_builder_add_input_list(nb, (sl_output[]){range, axes}, 2);
+            sl_node_builder_add_input_list(nb, (sl_output[]){shape, ones}, 2);
+        }
+        *kept = sl__b_end(B, nb);
+        if (multiples)
+            *multiples = BIN("FloorDiv", shape, BIN("Maximum", *kept, sl__b_scalar_i32(B, 1)));
+        return;
+    }
     if (sl_shape_is_fully_defined(sx)) {
         int32_t k[SL_MAX_DIMS], m[SL_MAX_DIMS];
         for (int i = 0; i < rank; i++) {
@@ -323,11 +353,11 @@ static sl_output sum_backprop(sl_grad_ctx *ctx, const sl_node *op, sl_output g)
 {
     bool reduced[SL_MAX_DIMS];
     int rank = reduced_axes(ctx, op, reduced);
-    if (rank < 0)
+    if (rank == -1)
         return SL_NO_OUTPUT;
     sl_output kept, mult;
     kept_shape(ctx, op, reduced, rank, &kept, &mult);
-    bool any = false;
+    bool any = rank == -2;
     for (int i = 0; i < rank; i++)
         any |= reduced[i];
     sl_output r = sl__b_reshape(B, g, kept);
@@ -360,7 +390,7 @@ static void maxmin_reduce_grad(sl_grad_ctx *ctx, const sl_node *op, const sl_out
     /* the gradient is split evenly among the inputs equal to the extremum */
     bool reduced[SL_MAX_DIMS];
     int rank = reduced_axes(ctx, op, reduced);
-    if (rank < 0)
+    if (rank == -1)
         return;
     sl_output kept;
     kept_shape(ctx, op, reduced, rank, &kept, NULL);
@@ -377,7 +407,7 @@ static void prod_grad(sl_grad_ctx *ctx, const sl_node *op, const sl_output *dy, 
      * cumprod form, which handles zeros, needs ops Sluice lacks) */
     bool reduced[SL_MAX_DIMS];
     int rank = reduced_axes(ctx, op, reduced);
-    if (rank < 0)
+    if (rank == -1)
         return;
     sl_output kept;
     kept_shape(ctx, op, reduced, rank, &kept, NULL);
