@@ -7,3 +7,4 @@
 
 sl_code sl__train_register_grad_kernels(sl_status *status);
 sl_code sl__train_register_checkpoint_kernels(sl_status *status);
+sl_code sl__train_register_training_kernels(sl_status *status);

@@ -16,6 +16,8 @@ static void init_once(void)
     g_code = sl__train_register_grad_kernels(st);
     if (g_code == SL_OK)
         g_code = sl__train_register_checkpoint_kernels(st);
+    if (g_code == SL_OK)
+        g_code = sl__train_register_training_kernels(st);
     sl_status_free(st);
 }
 
