@@ -516,7 +516,9 @@ sl_executor *sl__executor_new(sl__plan *plan, sl_status *st)
             goto err;
         }
     for (int f = 0; f < plan->num_fetches; f++)
-        if (plan->fetches[f].src != SL_PLAN_FEED && ex->items[plan->fetches[f].src].frame != 0) {
+        if (plan->fetches[f].src != SL_PLAN_FEED && ex->items[plan->fetches[f].src].frame != 0 &&
+            !(ex->items[plan->fetches[f].src].kind == K_EXIT &&
+              ex->frames[ex->items[plan->fetches[f].src].frame].parent == 0)) {
             sl_status_set(st, SL_INVALID_ARGUMENT, "cannot fetch '%s', a tensor inside a loop",
                           sl_node_name(ex->items[plan->fetches[f].src].node));
             goto err;
