@@ -4,6 +4,7 @@
 #pragma once
 
 int sl_cmd_inspect(int argc, char **argv);
+int sl_cmd_gradients(int argc, char **argv);
 int sl_cmd_run(int argc, char **argv);
 
 /* Prints "sluice: <message>" to stderr; returns 1. */

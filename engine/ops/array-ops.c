@@ -570,6 +570,13 @@ static const sl_op_spec array_ops[] = {
     {.name = "BroadcastGradientArgs", .inputs = {"s0: T", "s1: T"}, .outputs = {"r0: T", "r1: T"},
      .attrs = {"T: {int32, int64} = DT_INT32"}, .shape_fn = vector_unknown_shape,
      .summary = "reduction axes for the gradients of a broadcast"},
+    {.name = "StridedSliceGrad",
+     .inputs = {"shape: Index", "begin: Index", "end: Index", "strides: Index", "dy: T"},
+     .outputs = {"output: T"},
+     .attrs = {"T: type", "Index: {int32, int64}", "begin_mask: int = 0", "end_mask: int = 0",
+               "ellipsis_mask: int = 0", "new_axis_mask: int = 0", "shrink_axis_mask: int = 0"},
+     .shape_fn = sl__shape_from_input0_value,
+     .summary = "gradient of StridedSlice: dy scattered into zeros of the input's shape"},
     {.name = "DynamicStitch", .inputs = {"indices: N * int32", "data: N * T"}, .outputs = {"merged: T"},
      .attrs = {"N: int >= 1", "T: type"}, .summary = "interleaves data by indices"},
 };

@@ -142,6 +142,23 @@ static sl_code add_n_shape(sl_shape_ctx *ctx)
     return SL_OK;
 }
 
+static sl_code segment_sum_shape(sl_shape_ctx *ctx)
+{
+    /* [num_segments] + data.shape[rank(segment_ids):] */
+    const sl_shape *data = sl_shape_ctx_input(ctx, 0), *ids = sl_shape_ctx_input(ctx, 1);
+    const sl_tensor *num = sl_shape_ctx_input_tensor(ctx, 2);
+    if (data->rank < 0 || ids->rank < 0)
+        return SL_OK;
+    if (ids->rank > data->rank)
+        return sl_shape_ctx_error(ctx, "segment_ids has rank %d but data only %d", ids->rank, data->rank);
+    sl_shape out = {.rank = 1 + data->rank - ids->rank};
+    out.dims[0] = num ? sl__tensor_int_at(num, 0) : SL_DIM_UNKNOWN;
+    for (int i = ids->rank; i < data->rank; i++)
+        out.dims[1 + i - ids->rank] = data->dims[i];
+    sl_shape_ctx_set_output(ctx, 0, &out);
+    return SL_OK;
+}
+
 static const sl_op_spec math_ops[] = {
     BINARY("Add", SL_BINARY_TYPES, "x + y with broadcasting", SL_OP_COMMUTATIVE),
     BINARY("AddV2", SL_BINARY_TYPES, "x + y with broadcasting", SL_OP_COMMUTATIVE),
@@ -218,6 +235,11 @@ static const sl_op_spec math_ops[] = {
     REDUCE("Prod", SL_NUMBER_TYPES, "product over axes"),
     REDUCE("Max", SL_REAL_NUMBER_TYPES, "maximum over axes"),
     REDUCE("Min", SL_REAL_NUMBER_TYPES, "minimum over axes"),
+    {.name = "UnsortedSegmentSum", .inputs = {"data: T", "segment_ids: Tindices", "num_segments: Tnumsegments"},
+     .outputs = {"output: T"},
+     .attrs = {"T: " SL_NUMBER_TYPES, "Tindices: {int16, int32, int64}",
+               "Tnumsegments: {int32, int64} = DT_INT32"},
+     .shape_fn = segment_sum_shape, .summary = "sums of data over segment ids (the gradient of Gather)"},
     {.name = "All", .inputs = {"input: bool", "reduction_indices: Tidx"}, .outputs = {"output: bool"},
      .attrs = {"keep_dims: bool = false", "Tidx: {int32, int64} = DT_INT32"},
      .shape_fn = sl__shape_reduction, .summary = "logical and over axes"},
