@@ -100,10 +100,12 @@ static int container_clear(container *c, sl_resource ***drop, int *num_drop, int
                 (*drop)[(*num_drop)++] = r;
             n++;
         }
-        sl_free(c->names[i]);
     }
-    c->num_names = 0;
+    /* the map's keys are these names: release the map before them */
     sl_strmap_release(&c->items);
+    for (int i = 0; i < c->num_names; i++)
+        sl_free(c->names[i]);
+    c->num_names = 0;
     return n;
 }
 

@@ -20,7 +20,6 @@
 #include "graph-private.h"
 #include "grad/grad-private.h"
 #include "sluice/alloc.h"
-#include "sluice/train.h"
 #include "strmap.h"
 
 /* ---- Registry ------------------------------------------------------------ */
@@ -366,7 +365,6 @@ sl_code sl_add_gradients(sl_graph *g, const sl_output *ys, int ny, const sl_outp
             return sl_status_set(status, SL_INVALID_ARGUMENT, "dy %d is not an output of a node in the graph", i);
 
     /* the kernels of gradient-only ops; a failure here only shows when running */
-    (void)sl_train_init(NULL);
     walk w = {.g = g, .n0 = sl_graph_num_nodes(g), .b = {.graph = g, .status = status}};
     size_t n0 = (size_t)w.n0 + 1;
     sl_code rc = SL_OK;

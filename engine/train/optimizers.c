@@ -11,7 +11,6 @@
 #include "sluice/alloc.h"
 #include "sluice/gradients.h"
 #include "sluice/optimizers.h"
-#include "sluice/train.h"
 
 /* ---- Variables ------------------------------------------------------------- */
 
@@ -369,7 +368,6 @@ sl_node *sl_optimizer_minimize(sl_graph *g, const sl_optimizer_options *o, sl_ou
             return NULL;
         }
     }
-    (void)sl_train_init(NULL);
     int n0 = sl_graph_num_nodes(g), pushed = 0;
     sl_node *train = NULL;
     sl_b b = {.graph = g, .status = status};

@@ -668,7 +668,7 @@ static void test_optimizer_updates(void **state)
         kd->compute(&ctx2);
         assert_false(sl_kernel_ctx_ok(&ctx2));
         assert_int_equal(sl_status_code(st), SL_FAILED_PRECONDITION);
-        assert_non_null(strstr(sl_status_message(st), "uninitialized value var"));
+        assert_non_null(strstr(sl_status_message(st), "uninitialized value v0"));  /* names the variable */
         sl_var_unref(empty);
         sl__kernel_values_release(out, 1);
         for (int i = slots[k]; i < total; i++)

@@ -104,6 +104,7 @@ void sl__k_blas_init(void)
 }
 
 void sl__kernels_register_basic(void);
+void sl__train_kernels_register(void);  /* engine/train: gradient-only ops, optimizer updates */
 void sl__runtime_kernels_register(void);  /* engine/runtime: control flow, state, queues, send/recv */
 void sl__kernels_register_unary(void);
 void sl__kernels_register_binary(void);
@@ -115,7 +116,6 @@ void sl__kernels_register_nn(void);
 void sl__kernels_register_conv(void);
 void sl__kernels_register_pool(void);
 void sl__kernels_register_random(void);
-void sl__kernels_register_training(void);
 void sl__kernels_register_array_shape(void);
 void sl__kernels_register_array_slice(void);
 void sl__kernels_register_array_join(void);
@@ -135,7 +135,7 @@ void sl__kernels_register_builtin(void)
     sl__kernels_register_conv();
     sl__kernels_register_pool();
     sl__kernels_register_random();
-    sl__kernels_register_training();
+    sl__train_kernels_register();
     sl__kernels_register_array_shape();
     sl__kernels_register_array_slice();
     sl__kernels_register_array_join();

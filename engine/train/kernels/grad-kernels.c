@@ -1,7 +1,7 @@
 /* CPU kernels for the ops that only gradients use and the CPU kernel
  * library does not provide: StridedSliceGrad (dy scattered into zeros of
  * the input's shape, TF's slice-spec rules) and UnsortedSegmentSum (the
- * dense gradient of Gather).  Registered by sl_train_init(). */
+ * dense gradient of Gather).  Registered with the built-in kernels. */
 #include "config.h"
 
 #include <string.h>

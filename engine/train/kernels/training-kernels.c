@@ -38,7 +38,10 @@ static bool begin(sl_kernel_ctx *ctx, upd *u, int nvars, int grad_in)
         u->vars[u->nvars++] = v;
         sl_tensor *t = sl_var_value(v);
         if (!t) {
-            sl_kernel_ctx_fail(ctx, SL_FAILED_PRECONDITION, "attempting to use uninitialized value (input %d)", i);
+            /* name the variable, as TF does: the node feeding input i */
+            sl_output src = sl_node_input(sl_kernel_ctx_node(ctx), i);
+            sl_kernel_ctx_fail(ctx, SL_FAILED_PRECONDITION, "attempting to use uninitialized value %s",
+                               src.node ? sl_node_name(src.node) : "(unknown)");
             goto fail;
         }
         if (!sl_shape_equal(sl_tensor_shape(t), sl_tensor_shape(grad))) {
@@ -187,9 +190,6 @@ static const sl_kernel_def training_kernels[] = {
 sl_code sl__train_register_training_kernels(sl_status *status)
 {
     for (size_t i = 0; i < sizeof(training_kernels) / sizeof(training_kernels[0]); i++) {
-        /* the CPU kernel library may bring its own: the first registered wins */
-        if (sl_kernel_exists_for_op(training_kernels[i].op, SL_DEVICE_CPU))
-            continue;
         sl_code c = sl_kernel_register(&training_kernels[i], status);
         if (c != SL_OK && c != SL_ALREADY_EXISTS)
             return c;
