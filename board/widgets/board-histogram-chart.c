@@ -57,7 +57,9 @@ board_histogram_render (cairo_t *cr, int width, int height, BoardSeries *s, cons
         text (cr, l, "no data yet", width / 2.0, height / 2.0, 0.5, 0.5);
         goto out;
     }
-    /* ranges */
+    /* ranges; histograms are shown, as TB does, rebinned into 30
+     * equal-width bins, so TF1's exponential buckets draw evenly */
+    enum { BINS = 30 };
     double x0 = INFINITY, x1 = -INFINITY, cmax = 0;
     gint64 s0 = G_MAXINT64, s1 = G_MININT64;
     for (guint i = 0; i < n; i++) {
@@ -65,16 +67,34 @@ board_histogram_render (cairo_t *cr, int width, int height, BoardSeries *s, cons
         s0 = MIN (s0, b->step);
         s1 = MAX (s1, b->step);
         for (gint64 k = 0; k < b->n_buckets; k++) {
-            double *r = &b->buckets[3 * k];
-            x0 = MIN (x0, r[0]);
-            x1 = MAX (x1, r[1]);
-            double wdt = r[1] - r[0];
-            cmax = MAX (cmax, r[2] / (wdt > 0 ? wdt : 1));
+            x0 = MIN (x0, b->buckets[3 * k]);
+            x1 = MAX (x1, b->buckets[3 * k + 1]);
         }
     }
     if (!(x1 > x0)) {
         x0 -= 0.5;
         x1 += 0.5;
+    }
+    double (*bins)[BINS] = g_malloc0_n (n, sizeof *bins);
+    double bw = (x1 - x0) / BINS;
+    for (guint i = 0; i < n; i++) {
+        BoardBlob *b = g_ptr_array_index (s->blobs, i);
+        for (gint64 k = 0; k < b->n_buckets; k++) {
+            double bl = b->buckets[3 * k], r = b->buckets[3 * k + 1], c = b->buckets[3 * k + 2];
+            int first = CLAMP ((int) ((bl - x0) / bw), 0, BINS - 1);
+            int last = CLAMP ((int) ((r - x0) / bw), 0, BINS - 1);
+            if (r <= bl || first == last) {
+                bins[i][first] += c;
+                continue;
+            }
+            for (int q = first; q <= last; q++) {
+                double lo = MAX (bl, x0 + q * bw), hi = MIN (r, x0 + (q + 1) * bw);
+                if (hi > lo)
+                    bins[i][q] += c * (hi - lo) / (r - bl);
+            }
+        }
+        for (int q = 0; q < BINS; q++)
+            cmax = MAX (cmax, bins[i][q]);
     }
     if (cmax <= 0)
         cmax = 1;
@@ -142,19 +162,13 @@ board_histogram_render (cairo_t *cr, int width, int height, BoardSeries *s, cons
         double off = mode == BOARD_HISTOGRAM_OFFSET && shown > 1 ? (ph - ridge) / (shown - 1) : 0;
         for (guint k = 0; k < shown; k++) {
             guint i = shown > 1 ? (guint) ((double) k * (n - 1) / (shown - 1)) : n - 1;
-            BoardBlob *b = g_ptr_array_index (s->blobs, i);
             double base = mode == BOARD_HISTOGRAM_OFFSET ? top + ridge + k * off : bottom;
             double age = shown > 1 ? (double) k / (shown - 1) : 1;
             cairo_new_path (cr);
-            cairo_move_to (cr, PX (b->n_buckets ? b->buckets[0] : x0), base);
-            for (gint64 q = 0; q < b->n_buckets; q++) {
-                double *r = &b->buckets[3 * q];
-                double wdt = r[1] - r[0];
-                double hgt = r[2] / (wdt > 0 ? wdt : 1) / cmax * ridge;
-                cairo_line_to (cr, PX ((r[0] + r[1]) / 2), base - hgt);
-            }
-            cairo_line_to (cr, PX (b->n_buckets ? b->buckets[3 * (b->n_buckets - 1) + 1] : x1),
-                           base);
+            cairo_move_to (cr, PX (x0), base);
+            for (int q = 0; q < BINS; q++)
+                cairo_line_to (cr, PX (x0 + (q + 0.5) * bw), base - bins[i][q] / cmax * ridge);
+            cairo_line_to (cr, PX (x1), base);
             if (mode == BOARD_HISTOGRAM_OFFSET) {
                 cairo_close_path (cr);
                 set_rgb (cr, color, 0.15 + 0.55 * age);
@@ -181,6 +195,7 @@ board_histogram_render (cairo_t *cr, int width, int height, BoardSeries *s, cons
         }
     }
 #undef PX
+    g_free (bins);
 out:
     pango_font_description_free (font);
     g_object_unref (l);
