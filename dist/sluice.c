@@ -16,6 +16,9 @@ typedef struct command {
 
 static const command commands[] = {
     {"inspect", sl_cmd_inspect, "describe a graph (.pb/.pbtxt): nodes, ops, inputs, outputs, devices"},
+#if HAVE_NPY
+    {"run", sl_cmd_run, "run one step of a graph with .npy feeds; write the fetches as .npy"},
+#endif
 };
 
 int sl_cli_error(const char *fmt, ...)

@@ -38,7 +38,7 @@ static char *input_string(const sl_output *in, bool control, const sl_node *ctl)
     return s;
 }
 
-static Tensorflow__NodeDef *export_node(const sl_node *n)
+Tensorflow__NodeDef *sl__node_export(const sl_node *n)
 {
     Tensorflow__NodeDef *d = malloc(sizeof(*d));
     if (!d)
@@ -113,7 +113,7 @@ Tensorflow__GraphDef *sl__graph_export_graphdef(const sl_graph *g, sl_status *st
     if (!gd->node)
         goto oom;
     for (int i = 0; i < g->num_nodes; i++) {
-        if (!(gd->node[i] = export_node(g->nodes[i])))
+        if (!(gd->node[i] = sl__node_export(g->nodes[i])))
             goto oom;
         gd->n_node++;
     }

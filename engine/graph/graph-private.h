@@ -108,3 +108,6 @@ sl_code sl__graph_import_graphdef(sl_graph *graph, const Tensorflow__GraphDef *g
                                   const sl_import_options *opts, sl_status *status);
 /* A new GraphDef (free with protobuf_c_message_free_unpacked(gd, NULL)). */
 Tensorflow__GraphDef *sl__graph_export_graphdef(const sl_graph *graph, sl_status *status);
+/* One node as a NodeDef (free with protobuf_c_message_free_unpacked); NULL
+ * on OOM.  Defaulted attrs are left out, as in sl__graph_export_graphdef. */
+Tensorflow__NodeDef *sl__node_export(const sl_node *node);

@@ -214,6 +214,15 @@ static bool parse_set(const char **pp, sl_op_attr *a)
     return true;
 }
 
+/* Reads a scalar attr type word ("int", "shape") at *pp. */
+static bool read_scalar_attr_type(const char **pp, sl_attr_type *t)
+{
+    char *w = read_ident(pp);
+    bool ok = w && parse_scalar_attr_type(w, t);
+    sl_free(w);
+    return ok;
+}
+
 static sl_code parse_attr(const char *spec, sl_op_attr *out, sl_status *st)
 {
     const char *p = spec;
@@ -232,24 +241,15 @@ static sl_code parse_attr(const char *spec, sl_op_attr *out, sl_status *st)
                 goto bad;
             out->type = SL_ATTR_LIST_TYPE;
         } else {
-            char *w = read_ident(&p);
             sl_attr_type t;
-            bool ok = w && parse_scalar_attr_type(w, &t);
-            sl_free(w);
-            if (!ok)
+            if (!read_scalar_attr_type(&p, &t))
                 goto bad;
             out->type = (sl_attr_type)(t + SL_ATTR_LIST_STRING);
         }
         if (!eat(&p, ')'))
             goto bad;
-    } else {
-        char *w = read_ident(&p);
-        sl_attr_type t;
-        bool ok = w && parse_scalar_attr_type(w, &t);
-        sl_free(w);
-        if (!ok)
-            goto bad;
-        out->type = t;
+    } else if (!read_scalar_attr_type(&p, &out->type)) {
+        goto bad;
     }
     p = skip_ws(p);
     if (p[0] == '>' && p[1] == '=') {
@@ -399,6 +399,19 @@ sl_code sl_op_register(const sl_op_spec *spec, sl_status *status)
     sl_code c = register_locked(spec, status);
     pthread_mutex_unlock(&g_register_mu);
     return c;
+}
+
+/* The registry lives for the process; freeing it at exit keeps leak
+ * checkers (valgrind, LeakSanitizer) quiet about it, so that any report
+ * they make is a real leak. */
+__attribute__((destructor)) static void free_registry(void)
+{
+    for (int i = 0; i < g_num_ops; i++)
+        op_def_free(g_sorted[i]);
+    sl_free(g_sorted);
+    g_sorted = NULL;
+    g_num_ops = 0;
+    sl_strmap_release(&g_ops);
 }
 
 const sl_op_def *sl_op_lookup(const char *name)

@@ -147,7 +147,7 @@ static const sl_op_spec math_ops[] = {
     BINARY("AddV2", SL_BINARY_TYPES, "x + y with broadcasting", SL_OP_COMMUTATIVE),
     BINARY("Sub", SL_BINARY_TYPES, "x - y with broadcasting", 0),
     BINARY("Mul", SL_BINARY_TYPES, "x * y with broadcasting", SL_OP_COMMUTATIVE),
-    BINARY("Div", SL_BINARY_TYPES, "x / y (integer division truncates toward floor for ints as in TF1)", 0),
+    BINARY("Div", SL_BINARY_TYPES, "x / y (integer division truncates toward zero, as TF's kernel does)", 0),
     BINARY("RealDiv", SL_BINARY_TYPES, "x / y for real types", 0),
     BINARY("FloorDiv", SL_BINARY_TYPES, "floor(x / y)", 0),
     BINARY("FloorMod", SL_REAL_NUMBER_TYPES, "x mod y, sign of y", 0),

@@ -27,6 +27,9 @@ struct sl_kernel_ctx {
     const atomic_int *cancelled;    /* may be NULL */
     void (*done)(sl_kernel_ctx *ctx, void *arg);  /* async completion */
     void *done_arg;
+    struct sl__cancel *cancel;      /* the step's cancellation; may be NULL */
+    struct sl__rendezvous *rendezvous; /* the step's local rendezvous; may be NULL */
+    uint64_t frame_iter;            /* identifies the loop frame and iteration (Send/Recv keys) */
 };
 
 /* Releases every output slot's references. */

@@ -177,6 +177,22 @@ const sl_kernel_def *sl_kernel_lookup(const sl_node *node, const char *device, s
     return NULL;
 }
 
+/* Frees the registry at exit so leak checkers report only real leaks. */
+__attribute__((destructor)) static void free_registry(void)
+{
+    for (size_t i = 0; i < g_kernels.cap; i++) {
+        kernel_entry *e = g_kernels.keys && g_kernels.keys[i] ? g_kernels.values[i] : NULL;
+        while (e) {
+            kernel_entry *next = e->next;
+            for (int k = 0; k < e->num_constraints; k++)
+                sl_free(e->constraints[k].attr);
+            sl_free(e);
+            e = next;
+        }
+    }
+    sl_strmap_release(&g_kernels);
+}
+
 bool sl_kernel_exists_for_op(const char *op, const char *device)
 {
     pthread_once(&g_once, register_builtin_once);

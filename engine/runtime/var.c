@@ -7,11 +7,13 @@
 
 #include "sluice/alloc.h"
 #include "sluice/kernel.h"
+#include "var-private.h"
 
 struct sl_var {
     atomic_int refs;
     pthread_mutex_t mu;
     sl_tensor *value;
+    char *name;   /* for error messages */
 };
 
 sl_var *sl_var_new(void)
@@ -36,6 +38,7 @@ void sl_var_unref(sl_var *var)
     if (!var || atomic_fetch_sub(&var->refs, 1) != 1)
         return;
     sl_tensor_unref(var->value);
+    sl_free(var->name);
     pthread_mutex_destroy(&var->mu);
     sl_free(var);
 }
@@ -57,4 +60,19 @@ bool sl_var_is_initialized(sl_var *var)
     bool init = var->value != NULL;
     pthread_mutex_unlock(&var->mu);
     return init;
+}
+
+bool sl__var_set_name(sl_var *var, const char *name)
+{
+    char *n = sl_strdup(name);
+    if (!n)
+        return false;
+    sl_free(var->name);
+    var->name = n;
+    return true;
+}
+
+const char *sl__var_name(const sl_var *var)
+{
+    return var->name ? var->name : "(unnamed variable)";
 }

@@ -1,0 +1,57 @@
+/* Plans: the pruned subgraph one session signature runs, as the optimizer
+ * passes rewrite it and before the executor turns it into tables.
+ *
+ * A plan node stands for one graph node.  Its inputs name other plan nodes
+ * (or feeds), so passes can redirect edges (CSE), replace a node by
+ * constants (folding) and drop nodes (pruning) without touching the graph,
+ * which concurrent steps keep reading.  Internal to the runtime. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "sluice/graph.h"
+#include "sluice/status.h"
+
+#define SL_PLAN_FEED (-1)
+
+typedef struct sl__plan_input {
+    int src;   /* plan node index, or SL_PLAN_FEED */
+    int out;   /* output of src, or the feed's index */
+} sl__plan_input;
+
+typedef struct sl__plan_node {
+    const sl_node *node;
+    int num_inputs;
+    sl__plan_input *inputs;   /* one per node input */
+    int num_controls;
+    int *controls;            /* plan node indexes */
+    sl_tensor **folded;       /* non-NULL: constant outputs that replace the node (owned) */
+    bool removed;             /* dropped by a pass; compacted away by sl__plan_prune() */
+} sl__plan_node;
+
+typedef struct sl__plan {
+    int num_nodes;
+    sl__plan_node *nodes;
+    int num_feeds;
+    sl_output *feeds;          /* what each feed replaces (borrowed nodes) */
+    int num_fetches;
+    sl__plan_input *fetches;
+    int num_targets;
+    int *targets;              /* plan node indexes */
+} sl__plan;
+
+/* Builds the plan of the nodes that fetches and targets need, cutting at
+ * fed outputs; with `all`, every node of the graph (fed outputs are still
+ * replaced).  NULL + status on OOM. */
+sl__plan *sl__plan_build(const sl_graph *graph, const sl_output *feeds, int num_feeds,
+                         const sl_output *fetches, int num_fetches, const sl_node *const *targets,
+                         int num_targets, bool all, sl_status *status);
+void sl__plan_free(sl__plan *plan);
+
+/* Optimizer passes (optimize.c).  Each returns the number of nodes it
+ * changed, or -1 with the status set on OOM. */
+int sl__plan_fold_constants(sl__plan *plan, sl_status *status);
+int sl__plan_cse(sl__plan *plan, sl_status *status);
+/* Drops nodes that no fetch or target needs any more (and nodes marked
+ * removed) and renumbers.  Returns the number dropped. */
+int sl__plan_prune(sl__plan *plan, sl_status *status);
