@@ -1,0 +1,34 @@
+/* The loader thread: reads the logdirs through the summaries library and
+ * feeds a BoardDataset on the main thread.
+ *
+ * One thread per board: it opens every logdir (sl_logdir), watches it
+ * (sl_tail: inotify, else polling) and, whenever something changed (and
+ * at least every 2 seconds), reloads and sends what grew since the last
+ * time as a BoardUpdate to the main context: only new points are copied
+ * and sent, and a series whose earlier points changed (a restart that
+ * rewrote its tail) is sent whole.  With several logdirs, run names get
+ * the logdir's base name in front ("logdirname/run").
+ *
+ * Thread-safety: create and free on the main thread; the thread never
+ * touches the dataset itself.
+ */
+#pragma once
+
+#include "board-dataset.h"
+
+G_BEGIN_DECLS
+
+typedef struct _BoardLoader BoardLoader;
+
+/* Starts loading `logdirs` (NULL-terminated) into ds (a reference is
+ * kept).  Updates are applied in the thread-default main context of the
+ * caller. */
+BoardLoader *board_loader_new (BoardDataset *ds, const char *const *logdirs);
+
+/* Asks for a reload now (e.g. the Reload action). */
+void board_loader_reload (BoardLoader *l);
+
+/* Stops the thread (waiting for it) and frees; NULL is a no-op. */
+void board_loader_free (BoardLoader *l);
+
+G_END_DECLS
