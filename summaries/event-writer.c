@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "event.pb-c.h"
+#include "run_metadata.pb-c.h"
 #include "sluice/alloc.h"
 #include "sluice/summaries/histogram.h"
 #include "sluice/summaries/image.h"
@@ -714,6 +715,25 @@ sl_code sl_summary_writer_add_run_metadata(sl_summary_writer *w, const char *tag
     ev.what_case = TENSORFLOW__EVENT__WHAT_TAGGED_RUN_METADATA;
     ev.tagged_run_metadata = &trm;
     return enqueue(w, &ev, NULL, 0, st);
+}
+
+sl_code sl_summary_writer_add_step_stats(sl_summary_writer *w, const char *tag,
+                                         const Tensorflow__StepStats *stats, int64_t step,
+                                         double wall_time, sl_status *st)
+{
+    if (!stats)
+        return sl_status_set(st, SL_INVALID_ARGUMENT, "no step stats");
+    Tensorflow__RunMetadata rm = TENSORFLOW__RUN_METADATA__INIT;
+    rm.step_stats = (Tensorflow__StepStats *)stats;
+    size_t size = tensorflow__run_metadata__get_packed_size(&rm);
+    uint8_t *buf = sl_malloc(size ? size : 1);
+    if (!buf)
+        return sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory for step stats '%s'",
+                             tag ? tag : "");
+    tensorflow__run_metadata__pack(&rm, buf);
+    sl_code c = sl_summary_writer_add_run_metadata(w, tag, buf, size, step, wall_time, st);
+    sl_free(buf);
+    return c;
 }
 
 sl_code sl_summary_writer_add_session_log(sl_summary_writer *w, int status,

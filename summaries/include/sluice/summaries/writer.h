@@ -37,6 +37,7 @@
 
 #include "sluice/macros.h"
 #include "sluice/status.h"
+#include "step_stats.pb-c.h"
 
 SL_BEGIN_DECLS
 
@@ -134,6 +135,14 @@ SL_API sl_code sl_summary_writer_add_graph(sl_summary_writer *w, const void *gra
 SL_API sl_code sl_summary_writer_add_run_metadata(sl_summary_writer *w, const char *tag,
                                                   const void *run_metadata, size_t size,
                                                   int64_t step, double wall_time, sl_status *st);
+
+/* Step statistics (per-node start and end times, devices, threads,
+ * memory) as Event.tagged_run_metadata{tag, RunMetadata{step_stats}},
+ * the form TF's timeline and TB's graph plugin read.  `stats` is borrowed
+ * and packed at once. */
+SL_API sl_code sl_summary_writer_add_step_stats(sl_summary_writer *w, const char *tag,
+                                                const Tensorflow__StepStats *stats, int64_t step,
+                                                double wall_time, sl_status *st);
 
 /* A session-log event (1 START, 2 STOP, 3 CHECKPOINT); msg and
  * checkpoint_path may be NULL. */
