@@ -61,6 +61,11 @@ uint8_t *th_read_file(const char *path, size_t *size)
 
 bool th_write_file(const char *path, const void *data, size_t size, bool append)
 {
+    /* a new file rather than a truncated one: ext4 flushes files that are
+     * truncated and rewritten (auto_da_alloc), which made the cut-at-every-
+     * offset tests wait on the disk */
+    if (!append)
+        unlink(path);
     FILE *f = fopen(path, append ? "ab" : "wb");
     if (!f)
         return false;
