@@ -7,15 +7,14 @@ CRC-32C written here from the definition, and recomputes every expected
 value on its own: TB's TF2 histogram buckets, TF1's exponential buckets bit
 for bit (FORMATS.md §2), the pixels of the PNGs (decoded with zlib).
 
-usage: decode_events.py DESCRIPTOR_SET WRITE_ALL_KINDS
+usage: decode_events.py DESCRIPTOR_SET EVENT_FILE
+(run by `write-all-kinds --check`, which writes the file first).
 Exits 77 (skip) when google.protobuf is missing.
 """
 import math
 import os
 import struct
-import subprocess
 import sys
-import tempfile
 import zlib
 
 try:
@@ -168,13 +167,10 @@ def png_pixels(png):
 
 
 def main():
-    descset, helper = sys.argv[1], sys.argv[2]
+    descset, path = sys.argv[1], sys.argv[2]
     M = load_classes(descset)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = subprocess.run([helper, tmp], check=True, capture_output=True,
-                              text=True).stdout.strip()
-        with open(path, "rb") as f:
-            data = f.read()
+    with open(path, "rb") as f:
+        data = f.read()
     name = os.path.basename(path)
     check(name.startswith("events.out.tfevents.") and name.split(".")[3].isdigit()
           and len(name.split(".")[3]) == 10, "file name " + name)

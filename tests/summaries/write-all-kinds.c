@@ -1,9 +1,21 @@
-/* Helper of the Python decoder test (decode_events.py): writes one event
- * file holding every kind of summary the writer makes, with inputs the
- * script recomputes on its own, into the directory given as argv[1].
- * Not a test by itself. */
+/* The writing half of the Python decoder test: writes one event file
+ * holding every kind of summary the writer makes, with inputs that
+ * decode_events.py recomputes on its own.
+ *
+ *   write-all-kinds LOGDIR
+ *       writes the file into LOGDIR and prints its path;
+ *   write-all-kinds --check PYTHON SCRIPT DESCRIPTOR_SET
+ *       writes into a temporary directory, runs PYTHON SCRIPT
+ *       DESCRIPTOR_SET FILE and exits with its status (77: skipped).
+ * The test runs the second form, so `meson test --wrap=valgrind` checks
+ * this C process while the Python oracle runs unwrapped. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
 
 #include "sluice/status.h"
 #include "sluice/summaries/writer.h"
@@ -17,14 +29,10 @@
         }                                                                           \
     } while (0)
 
-int main(int argc, char **argv)
+static int write_all(const char *logdir, char *path, size_t path_size)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s LOGDIR\n", argv[0]);
-        return 2;
-    }
     sl_status *st = sl_status_new();
-    sl_summary_writer *w = sl_summary_writer_open(argv[1], NULL, st);
+    sl_summary_writer *w = sl_summary_writer_open(logdir, NULL, st);
     if (!w) {
         fprintf(stderr, "%s\n", sl_status_message(st));
         return 1;
@@ -102,8 +110,42 @@ int main(int argc, char **argv)
     stats.dev_stats = devs;
     CHECK(sl_summary_writer_add_step_stats(w, "step50", &stats, 50, t + 50, st));
     CHECK(sl_summary_writer_add_session_log(w, 3, "/ckpt/model-60", "saved", 60, t + 60, st));
-    printf("%s\n", sl_summary_writer_path(w));
+    snprintf(path, path_size, "%s", sl_summary_writer_path(w));
     CHECK(sl_summary_writer_close(w, st));
     sl_status_free(st);
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    char path[4096];
+    if (argc == 2) {
+        int rc = write_all(argv[1], path, sizeof path);
+        if (rc == 0)
+            printf("%s\n", path);
+        return rc;
+    }
+    if (argc != 5 || strcmp(argv[1], "--check") != 0) {
+        fprintf(stderr, "usage: %s LOGDIR | --check PYTHON SCRIPT DESCRIPTOR_SET\n", argv[0]);
+        return 2;
+    }
+    char *dir = th_mkdtemp();
+    if (!dir)
+        return 1;
+    int rc = write_all(dir, path, sizeof path);
+    if (rc == 0) {
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl(argv[2], argv[2], argv[3], argv[4], path, (char *)NULL);
+            perror("cannot run the Python oracle");
+            _exit(77);
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    }
+    th_rmtree(dir);
+    free(dir);
+    return rc;
 }
