@@ -110,6 +110,31 @@ static void test_crc32c_paths_agree(void **state)
     free(buf);
 }
 
+static void test_crc32c_long_buffers(void **state)
+{
+    (void)state;
+    /* around the sizes where the hw path interleaves three blocks (3 x 256
+     * and 3 x 8192 bytes) and combines them */
+    size_t cap = 3 * 8192 * 2 + 64;
+    uint8_t *buf = malloc(cap);
+    uint32_t x = 3;
+    for (size_t i = 0; i < cap; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(x >> 16);
+    }
+    const size_t sizes[] = {767, 768, 769, 775, 1000, 1535, 1536, 4096, 24575, 24576, 24577,
+                            24576 + 768, 49151, 49152, 49152 + 63};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        for (size_t off = 0; off < 2; off++) {
+            uint32_t want = sl_crc32c_extend_portable(0x12345678u, buf + off, sizes[i]);
+            assert_int_equal(sl_crc32c_extend(0x12345678u, buf + off, sizes[i]), want);
+            if (sl_crc32c_hw_available())
+                assert_int_equal(sl_crc32c_extend_hw(0x12345678u, buf + off, sizes[i]), want);
+        }
+    }
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -118,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_crc32c_vectors_dispatch),
         cmocka_unit_test(test_crc32c_mask_roundtrip),
         cmocka_unit_test(test_crc32c_paths_agree),
+        cmocka_unit_test(test_crc32c_long_buffers),
     };
     return cmocka_run_group_tests_name("crc32c", tests, NULL, NULL);
 }

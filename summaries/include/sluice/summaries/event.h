@@ -118,7 +118,7 @@ SL_API sl_bytes sl_summary_value_tag(const sl_summary_value *v);
 typedef struct sl_tensor_view {
     int dtype;                             /* TF DataType number */
     int rank;                              /* number of dims; 0 for a scalar */
-    int64_t dims[SL_TENSOR_VIEW_MAX_DIMS];
+    int64_t dims[SL_TENSOR_VIEW_MAX_DIMS]; /* dims[0, rank) are set */
     int64_t num_elements;                  /* product of dims (1 for rank 0); -1 if unknown */
     sl_bytes content;                      /* tensor_content, empty when absent */
     sl_bytes message;                      /* the whole TensorProto, for the *_val fields */
