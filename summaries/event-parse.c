@@ -20,7 +20,7 @@ static sl_code malformed(sl_status *st, const char *what, const sl__wire *w, con
     return sl_status_set(st, SL_DATA_LOSS, "malformed %s at byte %td", what, w->p - start);
 }
 
-sl_code sl_event_parse(const void *data, size_t size, sl_event *ev, sl_status *st)
+sl_code sl__event_parse(const void *data, size_t size, sl_event *ev, sl_status *st)
 {
     const uint8_t *start = data;
     sl__wire w = {start, start + size};
@@ -76,8 +76,15 @@ sl_code sl_event_parse(const void *data, size_t size, sl_event *ev, sl_status *s
         }
     }
     *ev = e;
-    sl_status_clear(st);
     return SL_OK;
+}
+
+sl_code sl_event_parse(const void *data, size_t size, sl_event *ev, sl_status *st)
+{
+    sl_code c = sl__event_parse(data, size, ev, st);
+    if (c == SL_OK)
+        sl_status_clear(st);
+    return c;
 }
 
 sl_code sl_event_tagged_run_metadata(sl_bytes body, sl_bytes *tag, sl_bytes *run_metadata,
@@ -161,7 +168,7 @@ static bool parse_metadata(sl_bytes b, sl_summary_value *v)
     return true;
 }
 
-sl_code sl_summary_iter_next(sl_summary_iter *it, sl_summary_value *out, sl_status *st)
+sl_code sl__summary_iter_next(sl_summary_iter *it, sl_summary_value *out, sl_status *st)
 {
     sl__wire w = {it->p, it->end};
     for (;;) {
@@ -229,12 +236,19 @@ sl_code sl_summary_iter_next(sl_summary_iter *it, sl_summary_value *out, sl_stat
         }
         it->p = w.p;
         *out = v;
-        sl_status_clear(st);
         return SL_OK;
     bad_value:
         return sl_status_set(st, SL_DATA_LOSS, "malformed summary value at byte %td",
                              m.p - it->start);
     }
+}
+
+sl_code sl_summary_iter_next(sl_summary_iter *it, sl_summary_value *v, sl_status *st)
+{
+    sl_code c = sl__summary_iter_next(it, v, st);
+    if (c == SL_OK)
+        sl_status_clear(st);
+    return c;
 }
 
 sl_bytes sl_summary_value_tag(const sl_summary_value *v)
@@ -244,7 +258,7 @@ sl_bytes sl_summary_value_tag(const sl_summary_value *v)
 
 /* ---- TensorProto --------------------------------------------------------- */
 
-sl_code sl_tensor_view_parse(sl_bytes tensor, sl_tensor_view *out, sl_status *st)
+sl_code sl__tensor_view_parse(sl_bytes tensor, sl_tensor_view *out, sl_status *st)
 {
     sl__wire w = {tensor.data, tensor.data + tensor.size};
     sl_tensor_view tv; /* dims past rank stay unset; no memset (slow `rep stos`) */
@@ -333,8 +347,15 @@ sl_code sl_tensor_view_parse(sl_bytes tensor, sl_tensor_view *out, sl_status *st
     out->num_elements = tv.num_elements;
     out->content = tv.content;
     out->message = tv.message;
-    sl_status_clear(st);
     return SL_OK;
+}
+
+sl_code sl_tensor_view_parse(sl_bytes tensor, sl_tensor_view *tv, sl_status *st)
+{
+    sl_code c = sl__tensor_view_parse(tensor, tv, st);
+    if (c == SL_OK)
+        sl_status_clear(st);
+    return c;
 }
 
 static double half_to_double(uint16_t h)
@@ -440,7 +461,8 @@ static bool read_val(sl__wire *w, int dtype, int elem_wt, double *out)
     return true;
 }
 
-sl_code sl_tensor_view_to_doubles(const sl_tensor_view *tv, double *out, int64_t n, sl_status *st)
+sl_code sl__tensor_view_to_doubles(const sl_tensor_view *tv, double *out, int64_t n,
+                                   sl_status *st)
 {
     if (n < 0 || (tv->num_elements >= 0 && n > tv->num_elements))
         return sl_status_set(st, SL_INVALID_ARGUMENT, "asked for %lld elements of a tensor of %lld",
@@ -470,7 +492,6 @@ sl_code sl_tensor_view_to_doubles(const sl_tensor_view *tv, double *out, int64_t
             for (int64_t i = 0; i < n; i++)
                 out[i] = content_elem(tv->dtype, tv->content.data + (size_t)i * es);
         }
-        sl_status_clear(st);
         return SL_OK;
     }
     /* *_val: packed or not, possibly split over several occurrences */
@@ -508,8 +529,15 @@ sl_code sl_tensor_view_to_doubles(const sl_tensor_view *tv, double *out, int64_t
     /* TF's Tensor::FromProto: pad with the last value, zeros if none */
     for (int64_t i = got; i < n; i++)
         out[i] = got > 0 ? out[got - 1] : 0.0;
-    sl_status_clear(st);
     return SL_OK;
+}
+
+sl_code sl_tensor_view_to_doubles(const sl_tensor_view *tv, double *out, int64_t n, sl_status *st)
+{
+    sl_code c = sl__tensor_view_to_doubles(tv, out, n, st);
+    if (c == SL_OK)
+        sl_status_clear(st);
+    return c;
 }
 
 sl_code sl_tensor_view_strings(const sl_tensor_view *tv, sl_bytes *out, int64_t max, int64_t *count,

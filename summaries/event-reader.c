@@ -15,6 +15,7 @@
 
 #include "sluice/alloc.h"
 #include "sluice/summaries/record.h"
+#include "summaries-private.h"
 
 struct sl_event_reader {
     sl_record_reader *records;
@@ -56,11 +57,11 @@ sl_code sl_event_reader_next(sl_event_reader *r, sl_event *ev, sl_status *st)
     for (;;) {
         const uint8_t *data;
         size_t size;
-        sl_code c = sl_record_reader_next(r->records, &data, &size, st);
+        sl_code c = sl__record_reader_next(r->records, &data, &size, st);
         if (c != SL_OK)
             return c;
         sl_event e;
-        c = sl_event_parse(data, size, &e, st);
+        c = sl__event_parse(data, size, &e, st);
         if (c != SL_OK) {
             sl_status_prefix(st, "bad event at offset %" PRIu64 " in '%s'",
                              sl_record_reader_record_offset(r->records),
@@ -77,6 +78,7 @@ sl_code sl_event_reader_next(sl_event_reader *r, sl_event *ev, sl_status *st)
         e.offset = sl_record_reader_record_offset(r->records);
         *ev = e;
         r->count++;
+        sl_status_clear(st);
         return SL_OK;
     }
 }

@@ -397,7 +397,7 @@ static sl_code handle_event(sl_logdir *ld, sl_run *r, const sl_event *ev, sl_sta
     sl_summary_iter it;
     sl_summary_iter_init(&it, ev->body);
     sl_summary_value v;
-    while ((c = sl_summary_iter_next(&it, &v, st)) == SL_OK) {
+    while ((c = sl__summary_iter_next(&it, &v, st)) == SL_OK) {
         sl_bytes tag = sl_summary_value_tag(&v);
         int64_t *idx = sl__strmap_find(&r->tags, tag.data, tag.size);
         sl_series *s = idx ? r->series[*idx] : NULL;

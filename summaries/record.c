@@ -205,42 +205,40 @@ sl_record_reader *sl_record_reader_open(const char *path, uint64_t offset, sl_st
     sl_record_reader *r = sl_calloc(1, sizeof(*r));
     if (!r)
         goto err_oom;
+    r->fd = -1;
     r->path = sl_strdup(path);
-    if (!r->path)
-        goto err_free_reader;
     r->cap = READER_BUFFER;
     r->buf = sl_malloc(r->cap);
-    if (!r->buf)
-        goto err_free_path;
+    if (!r->path || !r->buf)
+        goto err_free_reader_oom;
     r->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0) {
         sl_status_set(st, errno_code(errno), "cannot open '%s': %s", path, strerror(errno));
-        goto err_free_buf;
+        goto err_free_reader;
     }
     struct stat sb;
     if (fstat(r->fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         sl_status_set(st, SL_FAILED_PRECONDITION, "cannot read '%s': is a directory", path);
-        goto err_close;
+        goto err_free_reader;
     }
     if (offset && lseek(r->fd, (off_t)offset, SEEK_SET) < 0) {
         sl_status_set(st, errno_code(errno), "cannot seek '%s' to offset %" PRIu64 ": %s", path,
                       offset, strerror(errno));
-        goto err_close;
+        goto err_free_reader;
     }
     r->offset = r->record_offset = offset;
     sl_status_clear(st);
     return r;
 
-err_close:
-    close(r->fd);
-err_free_buf:
+err_free_reader_oom:
+    sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory opening '%s'", path);
+err_free_reader:
+    if (r->fd >= 0)
+        close(r->fd);
     sl_free(r->buf);
-err_free_path:
     sl_free(r->path);
     sl_free(r);
     return NULL;
-err_free_reader:
-    sl_free(r);
 err_oom:
     sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory opening '%s'", path);
     return NULL;
@@ -327,8 +325,8 @@ static sl_code at_end(sl_record_reader *r, uint64_t want, sl_status *st)
                          r->offset, r->path, have, want);
 }
 
-sl_code sl_record_reader_next(sl_record_reader *r, const uint8_t **data, size_t *size,
-                              sl_status *st)
+sl_code sl__record_reader_next(sl_record_reader *r, const uint8_t **data, size_t *size,
+                               sl_status *st)
 {
     if (r->dead)
         return sl_status_set(st, r->dead, "%s", r->dead_message ? r->dead_message : "dead reader");
@@ -372,8 +370,16 @@ sl_code sl_record_reader_next(sl_record_reader *r, const uint8_t **data, size_t 
         r->start = r->end = 0;
     *data = payload;
     *size = (size_t)len;
-    sl_status_clear(st);
     return SL_OK;
+}
+
+sl_code sl_record_reader_next(sl_record_reader *r, const uint8_t **data, size_t *size,
+                              sl_status *st)
+{
+    sl_code c = sl__record_reader_next(r, data, size, st);
+    if (c == SL_OK)
+        sl_status_clear(st);
+    return c;
 }
 
 uint64_t sl_record_reader_offset(const sl_record_reader *r)

@@ -260,7 +260,7 @@ sl_code sl__sampler_decode(sl__sampler *sm, const sl_summary_value *v, sl_kind k
     sl_tensor_view tv;
     sl_code c;
     if (v->value_case == SL_VALUE_TENSOR) {
-        if ((c = sl_tensor_view_parse(v->body, &tv, st)) != SL_OK)
+        if ((c = sl__tensor_view_parse(v->body, &tv, st)) != SL_OK)
             return c == SL_UNIMPLEMENTED ? SL_INVALID_ARGUMENT : c;
     }
     switch (kind) {
@@ -275,7 +275,7 @@ sl_code sl__sampler_decode(sl__sampler *sm, const sl_summary_value *v, sl_kind k
         if (tv.num_elements != 1)
             return sl_status_set(st, SL_INVALID_ARGUMENT, "scalar of %lld elements",
                                  (long long)tv.num_elements);
-        return sl_tensor_view_to_doubles(&tv, &pt->value, 1, st);
+        return sl__tensor_view_to_doubles(&tv, &pt->value, 1, st);
     case SL_KIND_HISTOGRAM:
         if (v->value_case == SL_VALUE_HISTO)
             return decode_histo(sm, v->body, st);
@@ -288,7 +288,7 @@ sl_code sl__sampler_decode(sl__sampler *sm, const sl_summary_value *v, sl_kind k
             return c;
         sm->payload.buckets = (const double *)(void *)sm->rows.data;
         sm->payload.n_buckets = tv.dims[0];
-        return sl_tensor_view_to_doubles(&tv, (double *)(void *)sm->rows.data, tv.dims[0] * 3,
+        return sl__tensor_view_to_doubles(&tv, (double *)(void *)sm->rows.data, tv.dims[0] * 3,
                                          st);
     case SL_KIND_IMAGE:
         if (v->value_case == SL_VALUE_IMAGE)

@@ -610,7 +610,7 @@ static sl_code ingest_event(ingest *in, run_state *run, const sl_event *ev, sl_s
     sl_summary_iter it;
     sl_summary_iter_init(&it, ev->body);
     sl_summary_value v;
-    while ((c = sl_summary_iter_next(&it, &v, st)) == SL_OK) {
+    while ((c = sl__summary_iter_next(&it, &v, st)) == SL_OK) {
         sl_bytes tag = sl_summary_value_tag(&v);
         tag_state *t = get_tag(in, run, tag, SL_KIND_UNKNOWN, (sl_bytes){0}, false, st);
         if (!t && sl_status_code(st) != SL_OK)

@@ -241,3 +241,16 @@ typedef sl_code (*sl__walk_fn)(void *ctx, const char *run, const char *dir,
                                const char *const *files, size_t n_files, sl_status *st);
 
 sl_code sl__walk_logdir(const char *root, sl__walk_fn fn, void *ctx, sl_status *st);
+
+/* ---- hot-path variants ------------------------------------------------------
+ * The same as the public functions of event.h and record.h, except that
+ * they leave the status alone on success (callers in loops clear it once,
+ * at the end: sl_status_clear() is a call into engine/core per use). */
+sl_code sl__event_parse(const void *data, size_t size, sl_event *ev, sl_status *st);
+sl_code sl__summary_iter_next(sl_summary_iter *it, sl_summary_value *v, sl_status *st);
+sl_code sl__tensor_view_parse(sl_bytes tensor, sl_tensor_view *tv, sl_status *st);
+sl_code sl__tensor_view_to_doubles(const sl_tensor_view *tv, double *out, int64_t n,
+                                   sl_status *st);
+typedef struct sl_record_reader sl_record_reader;
+sl_code sl__record_reader_next(sl_record_reader *r, const uint8_t **data, size_t *size,
+                               sl_status *st);

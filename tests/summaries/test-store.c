@@ -450,6 +450,49 @@ static void test_store_fixtures(void **state)
     free(root);
 }
 
+static void test_store_out_of_memory_then_recovers(void **state)
+{
+    fixture *f = *state;
+    write_run(f, "a", 0, 40);
+    char *dir = th_join(f->logdir, "b");
+    sl_summary_writer *w = sl_summary_writer_open(dir, NULL, f->st);
+    double vals[20];
+    for (int i = 0; i < 20; i++)
+        vals[i] = i;
+    for (int s = 0; s < 5; s++)
+        sl_summary_writer_add_histogram(w, "h", vals, 20, 0, s, 0, f->st);
+    sl_summary_writer_close(w, f->st);
+    free(dir);
+    /* each injected failure rolls back what it touched; the next ingest
+     * completes the database exactly, without duplicates */
+    for (int n = 1;; n++) {
+        unlink(f->db);
+        char *wal = th_join(f->dir, "store.db-wal"), *shm = th_join(f->dir, "store.db-shm");
+        unlink(wal);
+        unlink(shm);
+        free(wal);
+        free(shm);
+        sl_store *s = sl_store_open(f->db, f->st);
+        assert_non_null(s);
+        sl_alloc_fail_nth(n, 0);
+        sl_code c = sl_store_ingest(s, f->logdir, NULL, f->st);
+        bool fired = sl_alloc_fault_fired();
+        sl_alloc_fail_nth(0, 0);
+        if (fired) {
+            assert_int_equal(c, SL_RESOURCE_EXHAUSTED);
+            assert_int_equal(sl_store_ingest(s, f->logdir, NULL, f->st), SL_OK);
+        } else {
+            assert_int_equal(c, SL_OK);
+        }
+        assert_int_equal(query_int(s, "SELECT count(*) FROM scalars"), 80);
+        assert_int_equal(query_int(s, "SELECT count(*) FROM tensors"), 5);
+        assert_int_equal(query_int(s, "SELECT sum(count) FROM tags"), 85);
+        sl_store_close(s);
+        if (!fired)
+            break;
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +503,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_resumes_after_kill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_downsampling_keeps_spikes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_fixtures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_out_of_memory_then_recovers, setup, teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
