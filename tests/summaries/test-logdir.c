@@ -24,6 +24,7 @@
 #include "sluice/alloc.h"
 #include "sluice/status.h"
 #include "sluice/summaries/logdir.h"
+#include "sluice/summaries/reader.h"
 #include "sluice/summaries/record.h"
 #include "sluice/summaries/writer.h"
 
@@ -455,6 +456,49 @@ static void test_logdir_writer_conventions(void **state)
     free(path);
 }
 
+static void test_logdir_skips_nan_wall_time(void **state)
+{
+    fixture *f = *state;
+    char *path = th_join(f->dir, "events.out.tfevents.1.nan");
+    Tensorflow__Summary__Value v = TENSORFLOW__SUMMARY__VALUE__INIT;
+    v.tag = (char *)"x";
+    v.value_case = TENSORFLOW__SUMMARY__VALUE__VALUE_SIMPLE_VALUE;
+    append_value(path, &v, 1);
+    /* an event whose wall_time is NaN: TB rejects it, so do we */
+    Tensorflow__Summary__Value *vp = &v;
+    Tensorflow__Summary s = TENSORFLOW__SUMMARY__INIT;
+    s.n_value = 1;
+    s.value = &vp;
+    Tensorflow__Event ev = TENSORFLOW__EVENT__INIT;
+    ev.wall_time = NAN;
+    ev.step = 2;
+    ev.what_case = TENSORFLOW__EVENT__WHAT_SUMMARY;
+    ev.summary = &s;
+    uint8_t buf[128];
+    size_t n = tensorflow__event__pack(&ev, buf + 12);
+    sl_record_encode_header(buf, n);
+    sl_record_encode_footer(buf + 12 + n, buf + 12, n);
+    assert_true(th_write_file(path, buf, n + 16, true));
+    append_value(path, &v, 3);
+
+    sl_event_reader *r = sl_event_reader_open(path, 0, f->st);
+    sl_event e;
+    int got = 0;
+    while (sl_event_reader_next(r, &e, f->st) == SL_OK)
+        got++;
+    assert_int_equal(got, 2);
+    assert_int_equal(sl_event_reader_count(r), 2);
+    assert_int_equal(sl_event_reader_skipped(r), 1);
+    sl_event_reader_free(r);
+    sl_logdir *ld = sl_logdir_open(f->dir, f->st);
+    assert_int_equal(sl_logdir_reload(ld, NULL, f->st), SL_OK);
+    sl_series *ser = sl_run_find_series(sl_logdir_run(ld, 0), "x");
+    assert_int_equal(sl_series_count(ser), 2);
+    assert_int_equal(sl_series_points(ser)[1].step, 3);
+    sl_logdir_free(ld);
+    free(path);
+}
+
 static void test_logdir_symlink_loop(void **state)
 {
     fixture *f = *state;
@@ -523,6 +567,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_logdir_damaged_file_keeps_earlier_events, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_logdir_writer_conventions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_logdir_skips_nan_wall_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_logdir_symlink_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_logdir_out_of_memory_then_recovers, setup, teardown),
     };
