@@ -3,7 +3,8 @@
  * Callers encode their events with protobuf-c straight into a queue of
  * framed records under the writer's mutex; a background thread swaps the
  * queue with a spare buffer and writes it with one write(2), so callers
- * never wait for the disk.  The thread writes when a bound is reached
+ * never wait for the disk.  Callers wake the thread only when a size
+ * bound is reached; for the time bound the thread wakes by itself.  The thread writes when a bound is reached
  * (events, bytes, age of the oldest event), when a flush is asked for and
  * at close.  `enqueued` and `written` count events so that a flush waits
  * exactly for what was queued before it.  An I/O error of the thread is
@@ -92,13 +93,13 @@ static void *writer_main(void *arg)
                 pthread_cond_broadcast(&w->written);
                 continue;
             }
-            if (w->queued == 0) {
-                pthread_cond_wait(&w->wake, &w->mu);
-            } else {
-                struct timespec ts;
-                deadline_after(&ts, w->oldest_ms + w->opts.flush_millis);
-                pthread_cond_timedwait(&w->wake, &w->mu, &ts);
-            }
+            /* Callers signal only at the size bounds, not for the first
+             * event of a batch (that would be a second wake-up per batch),
+             * so an idle thread looks at the queue every flush_millis:
+             * no event waits much longer than flush_millis. */
+            struct timespec ts;
+            deadline_after(&ts, (w->queued ? w->oldest_ms : now) + w->opts.flush_millis);
+            pthread_cond_timedwait(&w->wake, &w->mu, &ts);
             continue;
         }
         sl__buf tmp = w->spare;
@@ -176,8 +177,8 @@ static sl_code enqueue(sl_summary_writer *w, const Tensorflow__Event *ev, const 
         w->oldest_ms = sl__monotonic_ms();
     w->enqueued++;
     atomic_fetch_add(&w->events, 1);
-    if (w->queued == 1 || w->queued >= w->opts.max_queue ||
-        w->queue.len >= w->opts.max_queue_bytes)
+    if (w->queued >= w->opts.max_queue || w->queue.len >= w->opts.max_queue_bytes ||
+        w->opts.flush_millis == 0)
         pthread_cond_signal(&w->wake);
     sl_status_clear(st);
 out_unlock:

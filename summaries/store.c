@@ -133,7 +133,10 @@ sl_store *sl_store_open(const char *path, sl_status *st)
         sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory opening database '%s'", path);
         return NULL;
     }
-    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    /* NOMUTEX: a store belongs to one thread at a time (store.h), so
+     * SQLite's per-call mutexes would only cost time */
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         if (s->db)
             db_error(s, st, "cannot open");
