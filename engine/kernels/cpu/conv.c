@@ -1,0 +1,413 @@
+/* Conv2D and its gradients (Conv2DBackpropInput, Conv2DBackpropFilter),
+ * NHWC, float and double, with strides, dilations and SAME / VALID /
+ * EXPLICIT padding.  (TF's CPU kernels are NHWC-only too.)
+ *
+ * All three are im2col + one single-threaded gemm per tile of output rows:
+ * the filter [KH, KW, C, O] already is the [K = KH*KW*C, O] matrix the
+ * patches [rows, K] multiply, so
+ *   forward:  out[rows, O]  = patches[rows, K] x filter[K, O]
+ *   input:    dpatch[rows, K] = dout[rows, O] x filter^T, then scattered
+ *             back (col2im) into dx; tiles of one image run in order, images
+ *             in parallel, so the scatter needs no locks;
+ *   filter:   dfilter[K, O] += patches^T x dout, each shard into its own
+ *             buffer, summed under a mutex at the end.
+ * Tiles are sized so a patch buffer stays within ~512 KiB (L2).  A 1x1
+ * convolution with stride 1 and no padding skips im2col: the input already
+ * is the patch matrix.
+ */
+#include "config.h"
+
+#include <cblas.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "cpu-kernels.h"
+#include "sluice/alloc.h"
+
+typedef struct conv_geom {
+    int64_t n, h, w, c;       /* input */
+    int64_t kh, kw, o;        /* filter */
+    int64_t oh, ow;           /* output */
+    int64_t sh, sw, dh, dw;   /* strides, dilations */
+    int64_t pt, pl;           /* padding before (top, left) */
+    int64_t k;                /* kh * kw * c */
+    int64_t rows;             /* n * oh * ow */
+    sl_dtype dt;
+    size_t esz;
+} conv_geom;
+
+/* Output size and padding before for one dimension. */
+static bool window_dim(sl_kernel_ctx *ctx, int64_t in, int64_t k, int64_t s, int64_t d, const char *padding,
+                       const int64_t *explicit_pad, int64_t *out, int64_t *before)
+{
+    int64_t eff = (k - 1) * d + 1;
+    if (!strcmp(padding, "SAME")) {
+        *out = (in + s - 1) / s;
+        int64_t total = (*out - 1) * s + eff - in;
+        *before = total > 0 ? total / 2 : 0;
+    } else if (!strcmp(padding, "EXPLICIT")) {
+        int64_t padded = in + explicit_pad[0] + explicit_pad[1];
+        *out = padded >= eff ? (padded - eff) / s + 1 : 0;
+        *before = explicit_pad[0];
+    } else {
+        *out = in >= eff ? (in - eff) / s + 1 : 0;
+        *before = 0;
+    }
+    if (s < 1 || d < 1) {
+        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "strides and dilations must be positive");
+        return false;
+    }
+    return true;
+}
+
+/* Reads attrs and the input/filter shapes into g; false when ctx failed. */
+static bool conv_geometry(sl_kernel_ctx *ctx, const sl_shape *in, const sl_shape *filter, conv_geom *g)
+{
+    const sl_node *node = sl_kernel_ctx_node(ctx);
+    if (sl__k_attr_str_is(node, "data_format", "NCHW")) {
+        sl_kernel_ctx_fail(ctx, SL_UNIMPLEMENTED, "the CPU convolution supports NHWC only (as TF's)");
+        return false;
+    }
+    if (in->rank != 4 || filter->rank != 4) {
+        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "input and filter must be 4-D, got %s and %s",
+                           sl__k_shape_str(in, 0), sl__k_shape_str(filter, 1));
+        return false;
+    }
+    if (in->dims[3] != filter->dims[2]) {
+        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "input depth %lld must match filter depth %lld (grouped convolutions are not supported): input %s, filter %s",
+                           (long long)in->dims[3], (long long)filter->dims[2], sl__k_shape_str(in, 0),
+                           sl__k_shape_str(filter, 1));
+        return false;
+    }
+    const int64_t *st = NULL, *dil = NULL, *ep = NULL;
+    int ns = 0, nd = 0, ne = 0;
+    sl_node_attr_int_list(node, "strides", &st, &ns);
+    if (!sl_node_attr_int_list(node, "dilations", &dil, &nd) || nd == 0) {
+        static const int64_t ones[4] = {1, 1, 1, 1};
+        dil = ones;
+        nd = 4;
+    }
+    if (ns != 4 || nd != 4 || st[0] != 1 || st[3] != 1 || dil[0] != 1 || dil[3] != 1) {
+        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "strides and dilations must have 4 entries with 1 for batch and depth");
+        return false;
+    }
+    const char *pad;
+    size_t plen;
+    char padding[16] = "VALID";
+    if (sl_node_attr_string(node, "padding", &pad, &plen) && plen < sizeof(padding)) {
+        memcpy(padding, pad, plen);
+        padding[plen] = '\0';
+    }
+    static const int64_t zeros[8] = {0};
+    if (!strcmp(padding, "EXPLICIT")) {
+        sl_node_attr_int_list(node, "explicit_paddings", &ep, &ne);
+        if (ne != 8) {
+            sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "explicit_paddings must have 8 entries, has %d", ne);
+            return false;
+        }
+    } else {
+        ep = zeros;
+    }
+    *g = (conv_geom){.n = in->dims[0], .h = in->dims[1], .w = in->dims[2], .c = in->dims[3],
+                     .kh = filter->dims[0], .kw = filter->dims[1], .o = filter->dims[3],
+                     .sh = st[1], .sw = st[2], .dh = dil[1], .dw = dil[2]};
+    if (!window_dim(ctx, g->h, g->kh, g->sh, g->dh, padding, ep + 2, &g->oh, &g->pt) ||
+        !window_dim(ctx, g->w, g->kw, g->sw, g->dw, padding, ep + 4, &g->ow, &g->pl))
+        return false;
+    g->k = g->kh * g->kw * g->c;
+    g->rows = g->n * g->oh * g->ow;
+    g->dt = sl_dtype_base(sl_node_output_type(node, 0));
+    g->esz = sl_dtype_size(g->dt);
+    return true;
+}
+
+static bool is_pointwise(const conv_geom *g)
+{
+    return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->oh == g->h &&
+           g->ow == g->w;
+}
+
+static void xgemm(sl_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *a, int64_t lda,
+                  const void *b, int64_t ldb, double beta, void *c, int64_t ldc)
+{
+    if (m == 0 || n == 0)
+        return;
+    enum CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
+    if (dt == SL_DTYPE_FLOAT)
+        cblas_sgemm(CblasRowMajor, TA, TB, (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)lda, b,
+                    (blasint)ldb, (float)beta, c, (blasint)ldc);
+    else
+        cblas_dgemm(CblasRowMajor, TA, TB, (blasint)m, (blasint)n, (blasint)k, 1.0, a, (blasint)lda, b,
+                    (blasint)ldb, beta, c, (blasint)ldc);
+}
+
+/* Fills patch rows [r0, r0 + nr) (global output-row numbers) of buf [nr, K]. */
+static void im2col(const conv_geom *g, const char *x, int64_t r0, int64_t nr, char *buf)
+{
+    size_t run = (size_t)g->c * g->esz;
+    for (int64_t i = 0; i < nr; i++) {
+        int64_t r = r0 + i, ow = r % g->ow, oh = (r / g->ow) % g->oh, n = r / (g->ow * g->oh);
+        char *dst = buf + (size_t)(i * g->k) * g->esz;
+        for (int64_t a = 0; a < g->kh; a++) {
+            int64_t ih = oh * g->sh - g->pt + a * g->dh;
+            for (int64_t b = 0; b < g->kw; b++, dst += run) {
+                int64_t iw = ow * g->sw - g->pl + b * g->dw;
+                if (ih < 0 || ih >= g->h || iw < 0 || iw >= g->w)
+                    memset(dst, 0, run);
+                else
+                    memcpy(dst, x + (size_t)(((n * g->h + ih) * g->w + iw) * g->c) * g->esz, run);
+            }
+        }
+    }
+}
+
+/* Adds patch rows back into dx (the adjoint of im2col). */
+static void col2im(const conv_geom *g, const char *buf, int64_t r0, int64_t nr, char *dx)
+{
+    for (int64_t i = 0; i < nr; i++) {
+        int64_t r = r0 + i, ow = r % g->ow, oh = (r / g->ow) % g->oh, n = r / (g->ow * g->oh);
+        const char *src = buf + (size_t)(i * g->k) * g->esz;
+        for (int64_t a = 0; a < g->kh; a++) {
+            int64_t ih = oh * g->sh - g->pt + a * g->dh;
+            for (int64_t b = 0; b < g->kw; b++, src += (size_t)g->c * g->esz) {
+                int64_t iw = ow * g->sw - g->pl + b * g->dw;
+                if (ih < 0 || ih >= g->h || iw < 0 || iw >= g->w)
+                    continue;
+                char *dst = dx + (size_t)(((n * g->h + ih) * g->w + iw) * g->c) * g->esz;
+                if (g->dt == SL_DTYPE_FLOAT) {
+                    float *d = (float *)dst;
+                    const float *s = (const float *)src;
+                    for (int64_t ch = 0; ch < g->c; ch++)
+                        d[ch] += s[ch];
+                } else {
+                    double *d = (double *)dst;
+                    const double *s = (const double *)src;
+                    for (int64_t ch = 0; ch < g->c; ch++)
+                        d[ch] += s[ch];
+                }
+            }
+        }
+    }
+}
+
+static int64_t tile_rows(const conv_geom *g)
+{
+    int64_t t = (int64_t)(512 * 1024 / (g->k * (int64_t)g->esz + 1));
+    return t < 32 ? 32 : t;
+}
+
+typedef struct conv_job {
+    sl_kernel_ctx *ctx;
+    const conv_geom *g;
+    const char *x;       /* input (forward, filter grad) */
+    const char *f;       /* filter (forward, input grad) */
+    const char *dy;      /* output gradient */
+    char *y;             /* forward output, or dx, or dfilter */
+    int64_t tile;
+    pthread_mutex_t *mu; /* filter grad: guards y */
+} conv_job;
+
+/* ---- forward -------------------------------------------------------------------- */
+
+static void conv_fwd_shard(void *arg, int64_t begin, int64_t end)
+{
+    const conv_job *j = arg;
+    const conv_geom *g = j->g;
+    char *buf = sl_malloc((size_t)(j->tile * g->k) * g->esz + 1);
+    if (!buf) {
+        sl_kernel_ctx_fail(j->ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution patch buffer");
+        return;
+    }
+    for (int64_t t = begin; t < end; t++) {
+        int64_t r0 = t * j->tile, nr = g->rows - r0 < j->tile ? g->rows - r0 : j->tile;
+        im2col(g, j->x, r0, nr, buf);
+        xgemm(g->dt, false, false, nr, g->o, g->k, buf, g->k, j->f, g->o, 0.0, j->y + (size_t)(r0 * g->o) * g->esz, g->o);
+    }
+    sl_free(buf);
+}
+
+static void pointwise_shard(void *arg, int64_t begin, int64_t end)
+{
+    const conv_job *j = arg;
+    const conv_geom *g = j->g;
+    int64_t r0 = begin * j->tile, r1 = end * j->tile < g->rows ? end * j->tile : g->rows;
+    xgemm(g->dt, false, false, r1 - r0, g->o, g->k, j->x + (size_t)(r0 * g->k) * g->esz, g->k, j->f, g->o, 0.0,
+          j->y + (size_t)(r0 * g->o) * g->esz, g->o);
+}
+
+static void conv2d_compute(sl_kernel_ctx *ctx)
+{
+    const sl_tensor *x = sl_kernel_ctx_input(ctx, 0), *f = sl_kernel_ctx_input(ctx, 1);
+    conv_geom g;
+    if (!conv_geometry(ctx, sl_tensor_shape(x), sl_tensor_shape(f), &g))
+        return;
+    sl_shape os = {.rank = 4, .dims = {g.n, g.oh, g.ow, g.o}};
+    sl_tensor *y = sl__k_out(ctx, 0, &os);
+    if (!y || g.rows == 0 || g.o == 0)
+        return;
+    if (g.k == 0) {
+        memset(sl_tensor_data(y), 0, sl_tensor_byte_size(y));
+        return;
+    }
+    conv_job j = {ctx, &g, sl_tensor_data(x), sl_tensor_data(f), NULL, sl_tensor_data(y), tile_rows(&g), NULL};
+    sl__k_blas_init();
+    int64_t tiles = (g.rows + j.tile - 1) / j.tile;
+    sl_threadpool_parallel_for(sl_kernel_ctx_threadpool(ctx), tiles, 1, is_pointwise(&g) ? pointwise_shard : conv_fwd_shard, &j);
+}
+
+/* ---- gradient for the input ------------------------------------------------------- */
+
+/* one image per index */
+static void conv_dx_shard(void *arg, int64_t begin, int64_t end)
+{
+    const conv_job *j = arg;
+    const conv_geom *g = j->g;
+    char *buf = sl_malloc((size_t)(j->tile * g->k) * g->esz + 1);
+    if (!buf) {
+        sl_kernel_ctx_fail(j->ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution patch buffer");
+        return;
+    }
+    int64_t per_image = g->oh * g->ow;
+    for (int64_t n = begin; n < end; n++) {
+        for (int64_t r0 = n * per_image; r0 < (n + 1) * per_image; r0 += j->tile) {
+            int64_t nr = (n + 1) * per_image - r0 < j->tile ? (n + 1) * per_image - r0 : j->tile;
+            xgemm(g->dt, false, true, nr, g->k, g->o, j->dy + (size_t)(r0 * g->o) * g->esz, g->o, j->f, g->o, 0.0,
+                  buf, g->k);
+            col2im(g, buf, r0, nr, j->y);
+        }
+    }
+    sl_free(buf);
+}
+
+static bool read_sizes(sl_kernel_ctx *ctx, const sl_tensor *t, const char *what, sl_shape *s)
+{
+    if (!sl__k_check_int_vector(ctx, t, what))
+        return false;
+    if (sl_tensor_num_elements(t) != 4) {
+        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "%s must have 4 entries, got %s", what,
+                           sl__k_shape_str(sl_tensor_shape(t), 0));
+        return false;
+    }
+    s->rank = 4;
+    for (int i = 0; i < 4; i++) {
+        s->dims[i] = sl__k_int_at(t, i);
+        if (s->dims[i] < 0) {
+            sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "%s[%d] is negative", what, i);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool check_dy(sl_kernel_ctx *ctx, const conv_geom *g, const sl_tensor *dy)
+{
+    sl_shape want = {.rank = 4, .dims = {g->n, g->oh, g->ow, g->o}};
+    if (!sl_shape_equal(sl_tensor_shape(dy), &want)) {
+        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "out_backprop has shape %s but the convolution's output is %s",
+                           sl__k_shape_str(sl_tensor_shape(dy), 0), sl__k_shape_str(&want, 1));
+        return false;
+    }
+    return true;
+}
+
+static void conv2d_backprop_input_compute(sl_kernel_ctx *ctx)
+{
+    const sl_tensor *sizes = sl_kernel_ctx_input(ctx, 0), *f = sl_kernel_ctx_input(ctx, 1),
+                    *dy = sl_kernel_ctx_input(ctx, 2);
+    sl_shape xs;
+    conv_geom g;
+    if (!read_sizes(ctx, sizes, "input_sizes", &xs) || !conv_geometry(ctx, &xs, sl_tensor_shape(f), &g) ||
+        !check_dy(ctx, &g, dy))
+        return;
+    sl_tensor *dx = sl__k_out(ctx, 0, &xs);  /* zero-filled */
+    if (!dx || g.rows == 0 || g.k == 0 || g.o == 0)
+        return;
+    conv_job j = {ctx, &g, NULL, sl_tensor_data(f), sl_tensor_data(dy), sl_tensor_data(dx), tile_rows(&g), NULL};
+    sl__k_blas_init();
+    if (is_pointwise(&g)) {
+        /* dx[rows, C] = dy[rows, O] x f^T, split by rows */
+        xgemm(g.dt, false, true, g.rows, g.k, g.o, j.dy, g.o, j.f, g.o, 0.0, j.y, g.k);
+        return;
+    }
+    sl_threadpool_parallel_for(sl_kernel_ctx_threadpool(ctx), g.n, 1, conv_dx_shard, &j);
+}
+
+/* ---- gradient for the filter ------------------------------------------------------- */
+
+static void conv_dw_shard(void *arg, int64_t begin, int64_t end)
+{
+    const conv_job *j = arg;
+    const conv_geom *g = j->g;
+    size_t wbytes = (size_t)(g->k * g->o) * g->esz;
+    char *acc = sl_calloc(1, wbytes + 1);
+    char *buf = is_pointwise(g) ? NULL : sl_malloc((size_t)(j->tile * g->k) * g->esz + 1);
+    if (!acc || (!buf && !is_pointwise(g))) {
+        sl_kernel_ctx_fail(j->ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution gradient buffer");
+        goto out;
+    }
+    for (int64_t t = begin; t < end; t++) {
+        int64_t r0 = t * j->tile, nr = g->rows - r0 < j->tile ? g->rows - r0 : j->tile;
+        const char *patches = j->x + (size_t)(r0 * g->k) * g->esz;
+        if (buf) {
+            im2col(g, j->x, r0, nr, buf);
+            patches = buf;
+        }
+        xgemm(g->dt, true, false, g->k, g->o, nr, patches, g->k, j->dy + (size_t)(r0 * g->o) * g->esz, g->o, 1.0,
+              acc, g->o);
+    }
+    pthread_mutex_lock(j->mu);
+    if (g->dt == SL_DTYPE_FLOAT) {
+        float *d = (float *)j->y;
+        const float *s = (const float *)acc;
+        for (int64_t i = 0; i < g->k * g->o; i++)
+            d[i] += s[i];
+    } else {
+        double *d = (double *)j->y;
+        const double *s = (const double *)acc;
+        for (int64_t i = 0; i < g->k * g->o; i++)
+            d[i] += s[i];
+    }
+    pthread_mutex_unlock(j->mu);
+out:
+    sl_free(buf);
+    sl_free(acc);
+}
+
+static void conv2d_backprop_filter_compute(sl_kernel_ctx *ctx)
+{
+    const sl_tensor *x = sl_kernel_ctx_input(ctx, 0), *sizes = sl_kernel_ctx_input(ctx, 1),
+                    *dy = sl_kernel_ctx_input(ctx, 2);
+    sl_shape fs;
+    conv_geom g;
+    if (!read_sizes(ctx, sizes, "filter_sizes", &fs) || !conv_geometry(ctx, sl_tensor_shape(x), &fs, &g) ||
+        !check_dy(ctx, &g, dy))
+        return;
+    sl_tensor *dw = sl__k_out(ctx, 0, &fs);  /* zero-filled */
+    if (!dw || g.rows == 0 || g.k == 0 || g.o == 0)
+        return;
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    conv_job j = {ctx, &g, sl_tensor_data(x), NULL, sl_tensor_data(dy), sl_tensor_data(dw), tile_rows(&g), &mu};
+    sl__k_blas_init();
+    int64_t tiles = (g.rows + j.tile - 1) / j.tile;
+    sl_threadpool *pool = sl_kernel_ctx_threadpool(ctx);
+    int threads = pool ? sl_threadpool_num_threads(pool) + 1 : 1;
+    /* few shards: each one owns a K x O accumulator */
+    int64_t per = (tiles + threads - 1) / threads;
+    sl_threadpool_parallel_for(pool, tiles, per < 1 ? 1 : per, conv_dw_shard, &j);
+    pthread_mutex_destroy(&mu);
+}
+
+#define CONV_K(OP, FN)                                                                          \
+    {.op = OP, .device = SL_DEVICE_CPU, .constraints = {SL_K_FLOATS}, .compute = FN, .cost = 10}
+
+static const sl_kernel_def conv_kernels[] = {
+    CONV_K("Conv2D", conv2d_compute),
+    CONV_K("Conv2DBackpropInput", conv2d_backprop_input_compute),
+    CONV_K("Conv2DBackpropFilter", conv2d_backprop_filter_compute),
+};
+
+void sl__kernels_register_conv(void);
+void sl__kernels_register_conv(void)
+{
+    sl__kernel_register_table(conv_kernels, SL_COUNTOF_K(conv_kernels));
+}
