@@ -8,8 +8,10 @@
  * and collects the finished ones; their kernels complete (outputs, done
  * callback) after the mutex is released, since completing continues the
  * step.  Closing fails the dequeues that can no longer be served with
- * OUT_OF_RANGE "queue is closed"; a step's cancellation removes its waiters
- * with CANCELLED. */
+ * OUT_OF_RANGE "queue '<name>' is closed ..." and refuses later enqueues
+ * (CANCELLED); enqueues already waiting are still served unless the close
+ * asked for cancel_pending_enqueues.  A step's cancellation removes its
+ * waiters with CANCELLED. */
 #include "config.h"
 
 #include <pthread.h>
