@@ -1447,7 +1447,16 @@ sl_code sl__executor_run(sl_executor *ex, const sl__step_args *args, sl_status *
         }
     }
     pthread_mutex_unlock(&s->mu);
-    dispatch(s, &r, &q);
+    if (args->timeout_ms > 0 && args->pool) {
+        /* keep this thread free to watch the deadline: everything runs on
+         * the pool (inline nodes would run the whole step before the wait) */
+        for (int i = 0; i < r.n; i++)
+            if (!schedule(s, r.v[i]))
+                ready_push(&q, r.v[i]);
+        r.n = 0;
+    } else {
+        dispatch(s, &r, &q);
+    }
     process(s, &q);
     ready_release(&r);
     ready_release(&q);

@@ -79,8 +79,15 @@ sl__plan *sl__plan_build(const sl_graph *graph, const sl_output *feeds, int num_
         }                                         \
     } while (0)
     if (all) {
-        for (int i = 0; i < n; i++)
-            PUSH(sl_graph_node(graph, i));
+        /* every node but those whose outputs are all fed */
+        for (int i = 0; i < n; i++) {
+            const sl_node *nd = sl_graph_node(graph, i);
+            int fed = 0;
+            for (int k = 0; has_feed[i] && k < sl_node_num_outputs(nd); k++)
+                fed += feed_index(feeds, num_feeds, nd, k) >= 0;
+            if (!has_feed[i] || fed < sl_node_num_outputs(nd))
+                PUSH(nd);
+        }
     }
     for (int i = 0; i < num_fetches; i++)
         if (feed_index(feeds, num_feeds, fetches[i].node, fetches[i].index) < 0)

@@ -291,17 +291,26 @@ static sl_code check_feed(const sl_output *o, const sl_tensor *t, const char *na
     return SL_OK;
 }
 
+/* What the passes of one preparation changed. */
+typedef struct pass_counts {
+    int folded;
+    int merged;
+    int pruned;
+} pass_counts;
+
 static sl_executor *prepare(sl_session *s, const sl_output *feeds, int nf, const sl_output *fetches, int nfe,
-                            const sl_node *const *targets, int nt, sl_status *st)
+                            const sl_node *const *targets, int nt, pass_counts *pc, sl_status *st)
 {
     sl__plan *plan = sl__plan_build(s->graph, feeds, nf, fetches, nfe, targets, nt, s->opts.disable_pruning, st);
     if (!plan)
         return NULL;
-    if (!s->opts.disable_constant_folding && sl__plan_fold_constants(plan, st) < 0)
+    /* CSE first, so duplicates are merged before folding turns them into
+     * separate constants that no longer compare equal */
+    if (!s->opts.disable_cse && (pc->merged = sl__plan_cse(plan, st)) < 0)
         goto err;
-    if (!s->opts.disable_cse && sl__plan_cse(plan, st) < 0)
+    if (!s->opts.disable_constant_folding && (pc->folded = sl__plan_fold_constants(plan, st)) < 0)
         goto err;
-    if (!s->opts.disable_pruning && sl__plan_prune(plan, st) < 0)
+    if (!s->opts.disable_pruning && (pc->pruned = sl__plan_prune(plan, st)) < 0)
         goto err;
     sl_executor *ex = sl__executor_new(plan, st);
     sl__plan_free(plan);
@@ -338,7 +347,8 @@ static sl_executor *get_executor(sl_session *s, const char *key, const sl_output
     *hit = ce != NULL;
     if (ce)
         return ce->ex;
-    sl_executor *ex = prepare(s, feeds, nf, fetches, nfe, targets, nt, st);
+    pass_counts pc = {0, 0, 0};
+    sl_executor *ex = prepare(s, feeds, nf, fetches, nfe, targets, nt, &pc, st);
     if (!ex)
         return NULL;
     cache_entry *ne = sl_calloc(1, sizeof(*ne));
@@ -350,6 +360,9 @@ static sl_executor *get_executor(sl_session *s, const char *key, const sl_output
         ne->ex = ex;
         s->entries[s->num_entries++] = ne;
         s->counters.prepares++;
+        s->counters.nodes_folded += pc.folded;
+        s->counters.nodes_merged += pc.merged;
+        s->counters.nodes_pruned += pc.pruned;
         ce = ne;
         ne = NULL;
         k = NULL;

@@ -18,8 +18,8 @@
  * "node" (output 0) or "node:index".
  *
  * Each distinct signature (feeds, fetches, targets) is prepared once: the
- * subgraph is pruned, optimized (constant folding, common subexpression
- * elimination, pruning of what became dead), kernels are created and the
+ * subgraph is pruned, optimized (common subexpression elimination,
+ * constant folding, pruning of what became dead), kernels are created and the
  * executor's tables are built.  Later steps with the same signature reuse it
  * and pay no preparation.
  *
@@ -99,6 +99,12 @@ typedef struct sl_session_counters {
     int64_t prepares;         /* signatures prepared (cache misses) */
     int64_t cache_hits;
     int num_cached;           /* signatures in the cache now */
+    /* What the optimizer passes did, summed over the signatures prepared
+     * (and cached): nodes replaced by constants, nodes merged into an
+     * equivalent one, nodes dropped because nothing needed them any more. */
+    int64_t nodes_folded;
+    int64_t nodes_merged;
+    int64_t nodes_pruned;
 } sl_session_counters;
 
 /* A new session over a copy of `graph` (which stays the caller's).  `opts`
