@@ -189,8 +189,9 @@ static sl_code random_create(const sl_node *node, void **state, sl_status *statu
     if (seed == 0 && seed2 == 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        seed = (int64_t)ts.tv_nsec * 6364136223846793005LL + ts.tv_sec;
-        seed2 = (int64_t)(uintptr_t)s ^ ((int64_t)ts.tv_nsec << 20);
+        /* unsigned arithmetic: the mixing multiply is meant to wrap */
+        seed = (int64_t)((uint64_t)ts.tv_nsec * 6364136223846793005ULL + (uint64_t)ts.tv_sec);
+        seed2 = (int64_t)((uint64_t)(uintptr_t)s ^ ((uint64_t)ts.tv_nsec << 20));
     }
     pthread_mutex_init(&s->mu, NULL);
     philox_init(&s->gen, (uint64_t)seed, (uint64_t)seed2);
