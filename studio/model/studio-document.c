@@ -775,6 +775,37 @@ studio_document_save (StudioDocument *doc, const char *path, GError **error)
     return TRUE;
 }
 
+gboolean
+studio_document_save_copy (StudioDocument *doc, const char *path, GError **error)
+{
+    GBytes *b = studio_document_export (doc, is_text_name (path));
+    gsize len;
+    const char *data = g_bytes_get_data (b, &len);
+    GError *e = NULL;
+    gboolean ok = g_file_set_contents (path, data, (gssize) len, &e);
+    g_bytes_unref (b);
+    if (!ok) {
+        g_set_error (error, STUDIO_DOCUMENT_ERROR, STUDIO_DOCUMENT_ERROR_INVALID,
+                     "cannot save '%s': %s", path, e->message);
+        g_error_free (e);
+    }
+    return ok;
+}
+
+void
+studio_document_set_path (StudioDocument *doc, const char *path)
+{
+    g_free (doc->path);
+    doc->path = g_strdup (path);
+}
+
+void
+studio_document_forget_history (StudioDocument *doc)
+{
+    reset_history (doc);
+    refresh (doc);
+}
+
 const char *
 studio_document_get_path (StudioDocument *doc)
 {

@@ -101,6 +101,15 @@ gboolean studio_document_load_bytes (StudioDocument *doc, const void *data, gsiz
 gboolean studio_document_save (StudioDocument *doc, const char *path, GError **error);
 /* The GraphDef, packed (binary) or as text.  Caller owns the bytes. */
 GBytes *studio_document_export (StudioDocument *doc, gboolean text);
+/* Writes the GraphDef to `path` without making it the document's file
+ * (a run directory's copy). */
+gboolean studio_document_save_copy (StudioDocument *doc, const char *path, GError **error);
+/* Sets the file the document saves to (a new graph named on the command
+ * line). */
+void studio_document_set_path (StudioDocument *doc, const char *path);
+/* Drops the undo history and marks the document saved: for the layout
+ * given to a graph just opened, which is not a user's edit. */
+void studio_document_forget_history (StudioDocument *doc);
 /* The nodes named, in document order, as a packed GraphDef. */
 GBytes *studio_document_export_nodes (StudioDocument *doc, const char *const *names);
 /* Replaces everything with an empty graph and clears the history. */
