@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sluice/alloc.h"
 #include "textformat.h"
 
 struct _StudioInspector {
@@ -164,7 +165,7 @@ studio_attr_to_entry (sl_attr_type type, const Tensorflow__AttrValue *v)
     default: {
         char *t = sl_textformat_print (&v->base, NULL, NULL);
         g_string_append (s, t ? t : "");
-        free (t);
+        sl_free (t);
     }
     }
     return g_string_free (s, FALSE);
@@ -734,8 +735,9 @@ rebuild (StudioInspector *ins)
             char *t = sl_textformat_print (oa->default_value, NULL, NULL);
             if (t) {
                 g_strstrip (t);
-                g_string_append_printf (doc, " = %s", t);
-                free (t);
+                const char *colon = strchr (t, ':');
+                g_string_append_printf (doc, " = %s", colon && !strchr (t, '{') ? colon + 2 : t);
+                sl_free (t);
             }
         }
     }

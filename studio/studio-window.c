@@ -857,7 +857,7 @@ studio_window_init (StudioWindow *w)
     gtk_paned_set_resize_end_child (GTK_PANED (center), FALSE);
     gtk_paned_set_shrink_end_child (GTK_PANED (center), FALSE);
     gtk_widget_set_size_request (w->problems, -1, 90);
-    gtk_paned_set_position (GTK_PANED (center), 660);
+    gtk_paned_set_position (GTK_PANED (center), 100000);  /* the problems list at its minimum */
 
     GtkWidget *right = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
     gtk_paned_set_start_child (GTK_PANED (right), center);

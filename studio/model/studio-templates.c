@@ -278,6 +278,8 @@ studio_template_apply (StudioDocument *doc, const char *id, const char *input, i
         ok = paste_at (doc, t, x + 200, y + 900, error);
         g_free (t);
     }
+    /* one layout for the whole model, scopes as groups */
+    ok = ok && studio_document_arrange (doc, NULL, FALSE, error);
     studio_document_end (doc);
     if (ok && out_output)
         *out_output = g_strdup ("loss/mean");

@@ -344,9 +344,31 @@ test_document_fixture_graphs_open_and_lay_out (void **state)
     assert_true (count > 0);
 }
 
+/* Writes the MNIST MLP template (error: with a mis-sized second kernel)
+ * to path: graphs for the screenshots and the user-level test. */
+static int
+write_mlp (const char *path, gboolean error)
+{
+    StudioDocument *doc = studio_document_new ();
+    GError *e = NULL;
+    gboolean ok = studio_template_apply (doc, "mnist-mlp", NULL, 0, 40, 40, NULL, &e);
+    if (ok && error)
+        ok = studio_document_set_attr_text (doc, "dense_1/kernel", "shape",
+                                            "shape { dim { size: 100 } dim { size: 10 } }", &e);
+    ok = ok && studio_document_save (doc, path, &e);
+    if (!ok)
+        g_printerr ("%s\n", e->message);
+    g_object_unref (doc);
+    return ok ? 0 : 1;
+}
+
 int
 main (int argc, char **argv)
 {
+    if (argc > 2 && strcmp (argv[1], "write-mlp") == 0)
+        return write_mlp (argv[2], FALSE);
+    if (argc > 2 && strcmp (argv[1], "write-mlp-error") == 0)
+        return write_mlp (argv[2], TRUE);
     const struct CMUnitTest model[] = {
         cmocka_unit_test (test_document_every_edit_undoes_exactly),
         cmocka_unit_test (test_document_connect_refuses_dtype_mismatch),
