@@ -19,6 +19,7 @@ typedef struct {
 struct _BoardGraphLayoutResult {
     GHashTable *boxes;  /* BoardGraphNode* -> Box* */
     gboolean final;
+    BoardGraphLayoutStyle style;
 };
 
 void
@@ -75,6 +76,8 @@ size_children (BoardGraphLayoutResult *r, BoardGraphNode *g, GHashTable *expande
         Box *b = get_box (r, c);
         if (c->children && g_hash_table_contains (expanded, c)) {
             layout_group (r, c, expanded, quick);
+        } else if (r->style.box_size) {
+            r->style.box_size (c, &b->w, &b->h, r->style.data);
         } else {
             board_graph_node_box_size (c, &b->w, &b->h);
         }
@@ -153,11 +156,16 @@ quick_layout (BoardGraphLayoutResult *r, BoardGraphNode *g)
         int sub = (row_n[k] + 39) / 40;
         total_h += sub * (row_h[k] + 30);
     }
-    double y = total_h;
+    double y = r->style.top_down ? 0 : total_h;
     for (int k = 0; k <= max_rank; k++) {
         int sub = MAX (1, (row_n[k] + 39) / 40);
-        y -= sub * (row_h[k] + 30);
-        row_y[k] = y;
+        if (r->style.top_down) {
+            row_y[k] = y;
+            y += sub * (row_h[k] + 30);
+        } else {
+            y -= sub * (row_h[k] + 30);
+            row_y[k] = y;
+        }
     }
     double *row_x = g_new0 (double, (gsize) max_rank + 1);
     int *row_i = g_new0 (int, (gsize) max_rank + 1);
@@ -192,7 +200,7 @@ quick_layout (BoardGraphLayoutResult *r, BoardGraphNode *g)
         p->points = g_array_new (FALSE, FALSE, sizeof (BoardXY));
         BoardXY p0 = { ba->x + ba->w / 2, ba->y };
         BoardXY p1 = { bb->x + bb->w / 2, bb->y + bb->h };
-        if (bb->y > ba->y) {   /* a back edge: leave from the bottom, enter on top */
+        if (bb->y > ba->y) {   /* b below a (a back edge in BT): leave from the bottom, enter on top */
             p0.y = ba->y + ba->h;
             p1.y = bb->y;
         }
@@ -227,9 +235,9 @@ dot_layout (BoardGraphLayoutResult *r, BoardGraphNode *g)
     if (!gv_context)
         gv_context = gvContext ();
     Agraph_t *G = agopen ((char *) "g", Agdirected, NULL);
-    set_attr (G, "rankdir", "BT");
-    set_attr (G, "nodesep", "0.22");
-    set_attr (G, "ranksep", "0.4");
+    set_attr (G, "rankdir", r->style.top_down ? "TB" : "BT");
+    set_attr (G, "nodesep", r->style.nodesep ? r->style.nodesep : "0.22");
+    set_attr (G, "ranksep", r->style.ranksep ? r->style.ranksep : "0.4");
     set_attr (G, "splines", n <= 300 ? "true" : "line");
     agattr (G, AGNODE, (char *) "shape", (char *) "box");
     agattr (G, AGNODE, (char *) "fixedsize", (char *) "true");
@@ -333,7 +341,16 @@ layout_group (BoardGraphLayoutResult *r, BoardGraphNode *g, GHashTable *expanded
 BoardGraphLayoutResult *
 board_graph_layout_compute (BoardGraphNode *group, GHashTable *expanded, gboolean quick)
 {
+    return board_graph_layout_compute_styled (group, expanded, quick, NULL);
+}
+
+BoardGraphLayoutResult *
+board_graph_layout_compute_styled (BoardGraphNode *group, GHashTable *expanded, gboolean quick,
+                                   const BoardGraphLayoutStyle *style)
+{
     BoardGraphLayoutResult *r = g_new0 (BoardGraphLayoutResult, 1);
+    if (style)
+        r->style = *style;
     r->boxes = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) box_free);
     r->final = TRUE;
     layout_group (r, group, expanded, quick);

@@ -56,6 +56,23 @@ typedef struct _BoardGraphLayoutResult BoardGraphLayoutResult;
 BoardGraphLayoutResult *board_graph_layout_compute (BoardGraphNode *group, GHashTable *expanded,
                                                     gboolean quick);
 
+/* How a caller other than the board wants its boxes: the studio draws
+ * bigger nodes (ports, shapes) and reads graphs top-down. */
+typedef struct {
+    gboolean top_down;        /* ranks from the top (dot's TB) instead of from the bottom */
+    /* the size of a collapsed node's box; NULL: board_graph_node_box_size().
+     * Called on the layout's thread. */
+    void (*box_size) (const BoardGraphNode *n, double *w, double *h, gpointer data);
+    gpointer data;
+    const char *nodesep;      /* dot's nodesep and ranksep in inches; NULL: the board's */
+    const char *ranksep;
+} BoardGraphLayoutStyle;
+
+/* The same with a style (NULL: the board's). */
+BoardGraphLayoutResult *board_graph_layout_compute_styled (BoardGraphNode *group,
+                                                           GHashTable *expanded, gboolean quick,
+                                                           const BoardGraphLayoutStyle *style);
+
 /* Copies the positions, sizes and edge routes into the nodes and frees
  * the result. */
 void board_graph_layout_apply (BoardGraphLayoutResult *r);
