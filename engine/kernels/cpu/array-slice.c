@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cpu-kernels.h"
+#include "strided-slice-spec.h"
 
 typedef struct view {
     int rank;
@@ -130,136 +131,25 @@ static void slice_compute(sl_kernel_ctx *ctx)
 
 /* ---- StridedSlice -------------------------------------------------------------- */
 
-#define NEW_AXIS (-1)
-#define SHRINK_AXIS (-2)
-
 static void strided_slice_compute(sl_kernel_ctx *ctx)
 {
-    const sl_node *node = sl_kernel_ctx_node(ctx);
-    const sl_tensor *x = sl_kernel_ctx_input(ctx, 0), *tb = sl_kernel_ctx_input(ctx, 1),
-                    *te = sl_kernel_ctx_input(ctx, 2), *ts = sl_kernel_ctx_input(ctx, 3);
+    const sl_tensor *x = sl_kernel_ctx_input(ctx, 0);
     const sl_shape *in = sl_tensor_shape(x);
-    if (!sl__k_check_int_vector(ctx, tb, "begin") || !sl__k_check_int_vector(ctx, te, "end") ||
-        !sl__k_check_int_vector(ctx, ts, "strides"))
+    sl_strided_slice spec;
+    if (!sl__strided_slice_resolve(ctx, in, sl_kernel_ctx_input(ctx, 1), sl_kernel_ctx_input(ctx, 2),
+                                   sl_kernel_ctx_input(ctx, 3), &spec))
         return;
-    int64_t n = sl_tensor_num_elements(tb);
-    if (sl_tensor_num_elements(te) != n || sl_tensor_num_elements(ts) != n || n > 32) {
-        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "begin, end and strides must have the same length (at most 32), got %lld, %lld and %lld",
-                           (long long)n, (long long)sl_tensor_num_elements(te), (long long)sl_tensor_num_elements(ts));
-        return;
-    }
-    int64_t bm = 0, em = 0, elm = 0, nam = 0, sam = 0;
-    sl_node_attr_int(node, "begin_mask", &bm);
-    sl_node_attr_int(node, "end_mask", &em);
-    sl_node_attr_int(node, "ellipsis_mask", &elm);
-    sl_node_attr_int(node, "new_axis_mask", &nam);
-    sl_node_attr_int(node, "shrink_axis_mask", &sam);
-    if (elm & (elm - 1)) {
-        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "multiple ellipses in slice spec not allowed");
-        return;
-    }
-    /* sparse spec -> dense spec over the input's dims */
-    int64_t sparse_n = n;
-    bool has_ellipsis = elm != 0;
-    if (!has_ellipsis) {
-        elm = (int64_t)1 << n;  /* an implied ellipsis at the end */
-        sparse_n = n + 1;
-    }
-    int dense = in->rank;
-    int64_t db[SL_MAX_DIMS], de[SL_MAX_DIMS], ds[SL_MAX_DIMS];
-    bool dbm[SL_MAX_DIMS], dem[SL_MAX_DIMS], dsh[SL_MAX_DIMS];
-    int gather[64];
-    int ngather = 0, full = 0;
-    for (int64_t i = 0; i < sparse_n; i++) {
-        if (elm & ((int64_t)1 << i)) {
-            int new_after = 0;
-            for (int64_t k = i + 1; k < sparse_n; k++)
-                if (nam & ((int64_t)1 << k))
-                    new_after++;
-            int64_t next = dense - (sparse_n - i) + 1 + new_after;
-            if (next > dense)
-                next = dense;
-            for (; full < next; full++) {
-                db[full] = de[full] = 0;
-                ds[full] = 1;
-                dbm[full] = dem[full] = true;
-                dsh[full] = false;
-                gather[ngather++] = full;
-            }
-        } else if (nam & ((int64_t)1 << i)) {
-            gather[ngather++] = NEW_AXIS;
-        } else {
-            if (full >= dense) {
-                sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "index out of range using input dim %d; input has only %d dims",
-                                   full, dense);
-                return;
-            }
-            db[full] = sl__k_int_at(tb, i);
-            de[full] = sl__k_int_at(te, i);
-            ds[full] = sl__k_int_at(ts, i);
-            dbm[full] = bm & ((int64_t)1 << i);
-            dem[full] = em & ((int64_t)1 << i);
-            dsh[full] = sam & ((int64_t)1 << i);
-            gather[ngather++] = dsh[full] ? SHRINK_AXIS : full;
-            full++;
-        }
-    }
-    view v = {.rank = dense, .esz = sl_dtype_size(sl_tensor_dtype(x))};
+    view v = {.rank = in->rank, .esz = sl_dtype_size(sl_tensor_dtype(x))};
     int64_t in_strides[SL_MAX_DIMS];
     row_major_strides(in, in_strides);
     int64_t off = 0;
-    for (int d = 0; d < dense; d++) {
-        int64_t dim = in->dims[d], b = db[d], e = de[d], s = ds[d], size;
-        if (s == 0) {
-            sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "strides[%d] must be non-zero", d);
-            return;
-        }
-        if (dsh[d]) {
-            int64_t xf = b < 0 ? dim + b : b;
-            if (xf < 0 || xf >= dim) {
-                sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "slice index %lld of dimension %d out of bounds (size %lld)",
-                                   (long long)b, d, (long long)dim);
-                return;
-            }
-            b = xf;
-            s = 1;
-            size = 1;
-        } else {
-            int64_t lo = s > 0 ? 0 : -1, hi = s > 0 ? dim : dim - 1;
-            if (dbm[d]) {
-                b = s > 0 ? lo : hi;
-            } else {
-                b = b < 0 ? dim + b : b;
-                b = b < lo ? lo : b > hi ? hi : b;
-            }
-            if (dem[d]) {
-                e = s > 0 ? hi : lo;
-            } else {
-                e = e < 0 ? dim + e : e;
-                e = e < lo ? lo : e > hi ? hi : e;
-            }
-            int64_t interval = e - b;
-            if (interval == 0 || (interval < 0) != (s < 0))
-                size = 0;
-            else
-                size = interval / s + (interval % s != 0);
-        }
-        v.dims[d] = size;
-        v.src_strides[d] = s * in_strides[d];
-        if (size > 0)
-            off += b * in_strides[d];
+    for (int d = 0; d < in->rank; d++) {
+        v.dims[d] = spec.size[d];
+        v.src_strides[d] = spec.step[d] * in_strides[d];
+        if (spec.size[d] > 0)
+            off += spec.start[d] * in_strides[d];
     }
-    sl_shape os = {.rank = 0};
-    for (int g = 0; g < ngather; g++) {
-        if (gather[g] == SHRINK_AXIS)
-            continue;
-        if (os.rank >= SL_MAX_DIMS) {
-            sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "result has more than %d dimensions", SL_MAX_DIMS);
-            return;
-        }
-        os.dims[os.rank++] = gather[g] == NEW_AXIS ? 1 : v.dims[gather[g]];
-    }
-    sl_tensor *o = sl__k_out(ctx, 0, &os);
+    sl_tensor *o = sl__k_out(ctx, 0, &spec.out_shape);
     if (!o)
         return;
     sl_shape vs = sl_shape_make(v.rank, v.dims);

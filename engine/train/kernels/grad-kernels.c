@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "strided-slice-spec.h"
 #include "train-private.h"
 
 static int64_t int_at(const sl_tensor *t, int64_t k)
@@ -18,17 +19,10 @@ static int64_t int_at(const sl_tensor *t, int64_t k)
 
 static void strided_slice_grad_compute(sl_kernel_ctx *ctx)
 {
-    const sl_node *node = sl_kernel_ctx_node(ctx);
-    const sl_tensor *tshape = sl_kernel_ctx_input(ctx, 0), *tb = sl_kernel_ctx_input(ctx, 1),
-                    *te = sl_kernel_ctx_input(ctx, 2), *ts = sl_kernel_ctx_input(ctx, 3),
-                    *dy = sl_kernel_ctx_input(ctx, 4);
-    int64_t rank = sl_tensor_num_elements(tshape), n = sl_tensor_num_elements(tb);
+    const sl_tensor *tshape = sl_kernel_ctx_input(ctx, 0), *dy = sl_kernel_ctx_input(ctx, 4);
+    int64_t rank = sl_tensor_num_elements(tshape);
     if (sl_tensor_rank(tshape) != 1 || rank > SL_MAX_DIMS) {
         sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "shape must be a vector of at most %d entries", SL_MAX_DIMS);
-        return;
-    }
-    if (sl_tensor_num_elements(te) != n || sl_tensor_num_elements(ts) != n || n > 32) {
-        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "begin, end and strides must have the same length (at most 32)");
         return;
     }
     sl_shape in = {.rank = (int)rank};
@@ -39,83 +33,15 @@ static void strided_slice_grad_compute(sl_kernel_ctx *ctx)
             return;
         }
     }
-    int64_t bm = 0, em = 0, elm = 0, nam = 0, sam = 0;
-    sl_node_attr_int(node, "begin_mask", &bm);
-    sl_node_attr_int(node, "end_mask", &em);
-    sl_node_attr_int(node, "ellipsis_mask", &elm);
-    sl_node_attr_int(node, "new_axis_mask", &nam);
-    sl_node_attr_int(node, "shrink_axis_mask", &sam);
-    if (elm & (elm - 1)) {
-        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "multiple ellipses in slice spec not allowed");
+    /* the forward kernel's own reading of the spec */
+    sl_strided_slice spec;
+    if (!sl__strided_slice_resolve(ctx, &in, sl_kernel_ctx_input(ctx, 1), sl_kernel_ctx_input(ctx, 2),
+                                   sl_kernel_ctx_input(ctx, 3), &spec))
         return;
-    }
-    /* sparse spec -> dense spec over the input's dims (as the forward kernel) */
-    int64_t sparse_n = n;
-    if (!elm) {
-        elm = (int64_t)1 << n;
-        sparse_n = n + 1;
-    }
-    int dense = in.rank, full = 0;
-    int64_t db[SL_MAX_DIMS], de[SL_MAX_DIMS], ds[SL_MAX_DIMS];
-    bool dbm[SL_MAX_DIMS], dem[SL_MAX_DIMS], dsh[SL_MAX_DIMS];
-    for (int64_t i = 0; i < sparse_n; i++) {
-        if (elm & ((int64_t)1 << i)) {
-            int new_after = 0;
-            for (int64_t k = i + 1; k < sparse_n; k++)
-                new_after += (nam & ((int64_t)1 << k)) != 0;
-            int64_t next = dense - (sparse_n - i) + 1 + new_after;
-            if (next > dense)
-                next = dense;
-            for (; full < next; full++) {
-                db[full] = de[full] = 0;
-                ds[full] = 1;
-                dbm[full] = dem[full] = true;
-                dsh[full] = false;
-            }
-        } else if (!(nam & ((int64_t)1 << i))) {
-            if (full >= dense) {
-                sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "index out of range using input dim %d", full);
-                return;
-            }
-            db[full] = int_at(tb, i);
-            de[full] = int_at(te, i);
-            ds[full] = int_at(ts, i);
-            dbm[full] = bm & ((int64_t)1 << i);
-            dem[full] = em & ((int64_t)1 << i);
-            dsh[full] = sam & ((int64_t)1 << i);
-            full++;
-        }
-    }
-    int64_t size[SL_MAX_DIMS], start[SL_MAX_DIMS], step[SL_MAX_DIMS], total = 1;
-    for (int d = 0; d < dense; d++) {
-        int64_t dim = in.dims[d], b = db[d], e = de[d], s = ds[d];
-        if (s == 0) {
-            sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "strides[%d] must be non-zero", d);
-            return;
-        }
-        if (dsh[d]) {
-            b = b < 0 ? dim + b : b;
-            if (b < 0 || b >= dim) {
-                sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "slice index of dimension %d out of bounds", d);
-                return;
-            }
-            s = 1;
-            size[d] = 1;
-        } else {
-            int64_t lo = s > 0 ? 0 : -1, hi = s > 0 ? dim : dim - 1;
-            b = dbm[d] ? (s > 0 ? lo : hi) : (b < 0 ? dim + b : b);
-            if (!dbm[d])
-                b = b < lo ? lo : b > hi ? hi : b;
-            e = dem[d] ? (s > 0 ? hi : lo) : (e < 0 ? dim + e : e);
-            if (!dem[d])
-                e = e < lo ? lo : e > hi ? hi : e;
-            int64_t interval = e - b;
-            size[d] = (interval == 0 || (interval < 0) != (s < 0)) ? 0 : interval / s + (interval % s != 0);
-        }
-        start[d] = b;
-        step[d] = s;
-        total *= size[d];
-    }
+    int dense = in.rank;
+    int64_t total = 1;
+    for (int d = 0; d < dense; d++)
+        total *= spec.size[d];
     if (total != sl_tensor_num_elements(dy)) {
         sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "dy has %lld elements but the slice has %lld",
                            (long long)sl_tensor_num_elements(dy), (long long)total);
@@ -127,19 +53,20 @@ static void strided_slice_grad_compute(sl_kernel_ctx *ctx)
     size_t esz = sl_dtype_size(sl_tensor_dtype(dy));
     memset(sl_tensor_data(out), 0, sl_tensor_byte_size(out));
     int64_t stride[SL_MAX_DIMS], idx[SL_MAX_DIMS] = {0};
-    for (int d = dense - 1, acc = 1; d >= 0; d--) {
+    int64_t acc = 1;
+    for (int d = dense - 1; d >= 0; d--) {
         stride[d] = acc;
-        acc *= (int)in.dims[d];
+        acc *= in.dims[d];
     }
     const char *src = sl_tensor_data(dy);
     char *dst = sl_tensor_data(out);
     for (int64_t k = 0; k < total; k++) {
         int64_t off = 0;
         for (int d = 0; d < dense; d++)
-            off += (start[d] + idx[d] * step[d]) * stride[d];
+            off += (spec.start[d] + idx[d] * spec.step[d]) * stride[d];
         memcpy(dst + (size_t)off * esz, src + (size_t)k * esz, esz);
         for (int d = dense - 1; d >= 0; d--) {
-            if (++idx[d] < size[d])
+            if (++idx[d] < spec.size[d])
                 break;
             idx[d] = 0;
         }
