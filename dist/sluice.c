@@ -15,6 +15,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"devices", sl_cmd_devices, "list this machine's CPU and GPU devices"},
     {"gradients", sl_cmd_gradients, "add the gradients of a loss to a graph and write it"},
     {"inspect", sl_cmd_inspect, "describe a graph (.pb/.pbtxt): nodes, ops, inputs, outputs, devices"},
 #if HAVE_NPY
