@@ -87,7 +87,7 @@ static sl_tensor *slot_value(sl_kernel_value *v)
 }
 
 static sl_code run_on(const char *device, sl_gpu_device *dev, const sl_node *node, const sl_tensor *const *inputs,
-                      sl_var *const *vars, sl_tensor **outputs, sl_status *status)
+                      sl_var *const *vars, sl_tensor **outputs, bool keep_on_device, sl_status *status)
 {
     const sl_kernel_def *k = sl_kernel_lookup(node, device, status);
     if (!k)
@@ -113,7 +113,7 @@ static sl_code run_on(const char *device, sl_gpu_device *dev, const sl_node *nod
             rc = sl_status_set(status, SL_INVALID_ARGUMENT, "node '%s': input %d is missing", sl_node_name(node), i);
             goto out;
         }
-        if (dev && !sl_gpu_kernel_input_on_host(k, node, i)) {
+        if (dev && !sl_gpu_kernel_input_on_host(k, node, i) && !sl__gpu_is_device_tensor(inputs[i])) {
             in[i].tensor = sl_gpu_to_device(dev, inputs[i], status);
             if (!in[i].tensor) {
                 rc = sl_status_code(status);
@@ -126,11 +126,11 @@ static sl_code run_on(const char *device, sl_gpu_device *dev, const sl_node *nod
     if (dev)
         sl_gpu_device_bind(dev);
     rc = run_kernel(k, node, in, out, status);
-    if (rc == SL_OK && dev)
+    if (rc == SL_OK && dev && !keep_on_device)
         rc = sl_gpu_device_sync(dev, status);
     for (int i = 0; rc == SL_OK && i < no; i++) {
         sl_tensor *v = slot_value(&out[i]);
-        if (v && dev && !sl_gpu_kernel_output_on_host(k, node, i)) {
+        if (v && dev && !keep_on_device && !sl_gpu_kernel_output_on_host(k, node, i)) {
             got[i] = sl_gpu_to_host(dev, v, status);
             sl_tensor_unref(v);
             if (!got[i])
@@ -165,11 +165,19 @@ sl_code sl_gpu_run_node(sl_gpu_device *dev, const sl_node *node, const sl_tensor
 {
     if (!dev)
         return sl_status_set(status, SL_INVALID_ARGUMENT, "no GPU device given");
-    return run_on(SL_DEVICE_GPU, dev, node, inputs, vars, outputs, status);
+    return run_on(SL_DEVICE_GPU, dev, node, inputs, vars, outputs, false, status);
+}
+
+sl_code sl__gpu_run_node_device(sl_gpu_device *dev, const sl_node *node, const sl_tensor *const *inputs,
+                                sl_tensor **outputs, sl_status *status)
+{
+    if (!dev)
+        return sl_status_set(status, SL_INVALID_ARGUMENT, "no GPU device given");
+    return run_on(SL_DEVICE_GPU, dev, node, inputs, NULL, outputs, true, status);
 }
 
 sl_code sl_cpu_run_node_vars(const sl_node *node, const sl_tensor *const *inputs, sl_var *const *vars,
                              sl_tensor **outputs, sl_status *status)
 {
-    return run_on(SL_DEVICE_CPU, NULL, node, inputs, vars, outputs, status);
+    return run_on(SL_DEVICE_CPU, NULL, node, inputs, vars, outputs, false, status);
 }

@@ -70,6 +70,12 @@ sl_gpu_device *sl__gpu_ctx_device(sl_kernel_ctx *ctx);
  * stream; NULL with status set on failure. */
 sl_tensor *sl__gpu_copy_on_device(sl_gpu_device *dev, const sl_tensor *t, sl_status *status);
 
+/* Like sl_gpu_run_node, but inputs that already are device tensors stay
+ * where they are and the outputs are left on the device, unsynchronized
+ * (for benchmarks of the kernels alone). */
+sl_code sl__gpu_run_node_device(sl_gpu_device *dev, const sl_node *node, const sl_tensor *const *inputs,
+                                sl_tensor **outputs, sl_status *status);
+
 /* Whether t's buffer is device memory. */
 bool sl__gpu_is_device_tensor(const sl_tensor *t);
 
