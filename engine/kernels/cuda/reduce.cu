@@ -100,6 +100,12 @@ __global__ void reduce_kernel(int op, red_geom g, const T *x, T *o, int64_t nout
                 else
                     v = g.count ? (A)((int64_t)v / g.count) : (A)0;
             }
+            if constexpr (!std::is_floating_point<T>::value && sizeof(T) == 4) {
+                if (g.count == 0 && op == R_MAX)  /* the identities of T, not of A */
+                    v = (A)INT32_MIN;
+                else if (g.count == 0 && op == R_MIN)
+                    v = (A)INT32_MAX;
+            }
             o[out] = (T)v;
         }
         __syncthreads();
