@@ -15,6 +15,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"devices", sl_cmd_devices, "list this machine's CPU and GPU devices"},
     {"export", sl_cmd_export, "write every point of one series of a logdir as CSV or JSON"},
     {"gradients", sl_cmd_gradients, "add the gradients of a loss to a graph and write it"},
     {"inspect", sl_cmd_inspect, "describe a graph (.pb/.pbtxt) or a logdir/event file"},

@@ -39,3 +39,5 @@ void sl__kernel_values_release(sl_kernel_value *values, int n);
 /* Registers the built-in kernels of every compiled device (defined in
  * engine/kernels). */
 void sl__kernels_register_builtin(void);
+/* Registers the GPU kernels (engine/kernels/cuda; nothing without CUDA). */
+void sl__gpu_kernels_register(void);

@@ -82,6 +82,7 @@ static bool parse_constraint(const char *s, constraint *c)
 static void register_builtin_once(void)
 {
     sl__kernels_register_builtin();
+    sl__gpu_kernels_register();
 }
 
 static sl_code register_locked(const sl_kernel_def *def, sl_status *st)

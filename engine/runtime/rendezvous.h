@@ -31,3 +31,10 @@ sl_code sl__rendezvous_send(sl__rendezvous *r, const char *key, sl_tensor *t, sl
 void sl__rendezvous_recv(sl__rendezvous *r, const char *key, sl__recv_done done, void *arg);
 /* Fails every waiting and later receive with `status`. */
 void sl__rendezvous_abort(sl__rendezvous *r, const sl_status *status);
+
+/* The rendezvous key of a _Send/_Recv node in the step and frame of ctx
+ * (FORMATS.md section 5), from the node's send_device, recv_device,
+ * tensor_name and send_device_incarnation attrs.  sl_malloc'd; NULL on OOM.
+ * Shared by the CPU and GPU Send/Recv kernels. */
+typedef struct sl_kernel_ctx sl_kernel_ctx;
+char *sl__sendrecv_key(sl_kernel_ctx *ctx);

@@ -24,7 +24,7 @@ static void attr_copy(const sl_node *n, const char *attr, char *buf, size_t cap)
     buf[len] = '\0';
 }
 
-static char *make_key(sl_kernel_ctx *ctx)
+char *sl__sendrecv_key(sl_kernel_ctx *ctx)
 {
     const sl_node *n = sl_kernel_ctx_node(ctx);
     char send[256], recv[256], name[512];
@@ -42,7 +42,7 @@ static void send_compute(sl_kernel_ctx *ctx)
         sl_kernel_ctx_fail(ctx, SL_FAILED_PRECONDITION, "no rendezvous: run this op in a session");
         return;
     }
-    char *key = make_key(ctx);
+    char *key = sl__sendrecv_key(ctx);
     sl_status *st = sl_status_new();
     if (!key || !st)
         sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory sending");
@@ -69,7 +69,7 @@ static void recv_compute(sl_kernel_ctx *ctx)
         sl_kernel_ctx_done(ctx);
         return;
     }
-    char *key = make_key(ctx);
+    char *key = sl__sendrecv_key(ctx);
     if (!key) {
         sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory receiving");
         sl_kernel_ctx_done(ctx);

@@ -35,11 +35,14 @@ static int setup(void **state)
         {.name = "TestVar", .outputs = {"ref: Ref(float)"}},
         {.name = "TestUseRef", .inputs = {"ref: Ref(float)", "v: float"}, .outputs = {"out: Ref(float)"}},
         {.name = "TestGpuOnly", .inputs = {"x: float"}, .outputs = {"y: float"}},
+        /* CPU-only whether or not the CUDA kernels are built */
+        {.name = "TestCpuOnly", .inputs = {"x: float"}, .outputs = {"y: float"}},
     };
     static const sl_kernel_def kernels[] = {
         {.op = "TestVar", .device = SL_DEVICE_CPU, .compute = nothing},
         {.op = "TestUseRef", .device = SL_DEVICE_CPU, .compute = nothing},
         {.op = "TestGpuOnly", .device = SL_DEVICE_GPU, .compute = nothing},
+        {.op = "TestCpuOnly", .device = SL_DEVICE_CPU, .compute = nothing},
         {.op = "Const", .device = SL_DEVICE_GPU, .compute = nothing},
     };
     for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
@@ -203,15 +206,15 @@ static void test_placement_impossible_constraints(void **state)
     g = sl_graph_new(st);
     sl_node *c = konst(g, "c", 4, NULL, st);
     sl_node *gpu = unary(g, "TestGpuOnly", "gpu_op", c, NULL, st);
-    sl_node *cpu = unary(g, "Identity", "cpu_op", c, NULL, st);
+    sl_node *cpu = unary(g, "TestCpuOnly", "cpu_op", c, NULL, st);
     assert_int_equal(sl_place(g, mixed, 2, NULL, assign, st), SL_OK);
     assert_int_equal(assign[sl_node_id(gpu)], 1);
     assert_int_equal(assign[sl_node_id(cpu)], 0);
     assert_int_equal(sl_place(g, cpus, 1, NULL, assign, st), SL_INVALID_ARGUMENT);
     assert_non_null(strstr(sl_status_message(st), "cannot place node 'gpu_op': no kernel for TestGpuOnly"));
-    unary(g, "Identity", "pinned", c, "/device:GPU:0", st);
+    unary(g, "TestCpuOnly", "pinned", c, "/device:GPU:0", st);
     assert_int_equal(sl_place(g, mixed, 2, NULL, assign, st), SL_INVALID_ARGUMENT);
-    assert_non_null(strstr(sl_status_message(st), "cannot place node 'pinned': no kernel for Identity"));
+    assert_non_null(strstr(sl_status_message(st), "cannot place node 'pinned': no kernel for TestCpuOnly"));
     sl_graph_free(g);
     sl_status_free(st);
 }
