@@ -91,11 +91,14 @@ update_card (Card *card)
     double upper = n > 1 ? n - 1 : 1;
     gboolean follow = gtk_range_get_value (GTK_RANGE (card->scale)) >=
                       gtk_adjustment_get_upper (gtk_range_get_adjustment (GTK_RANGE (card->scale))) - 0.5;
+    gboolean first = card->shown == G_MAXUINT;
     gtk_range_set_range (GTK_RANGE (card->scale), 0, upper);
     gtk_widget_set_sensitive (card->scale, n > 1);
-    if (follow && n > 0)
+    /* the slider follows the newest step until the user moves it; this
+     * shows it through on_scale */
+    if ((follow || first) && n > 0)
         gtk_range_set_value (GTK_RANGE (card->scale), n - 1);
-    if (n > 0 && (follow || card->shown == G_MAXUINT))
+    if (n > 0 && (follow || first) && card->shown != n - 1)
         show_index (card, n - 1);
 }
 
