@@ -10,6 +10,7 @@ typedef struct {
     BoardWindow *w;
     GdkFrameClock *clock;
     gboolean first_done;
+    gboolean frame_done;
     gboolean loaded_done;
     int settle;               /* frames to wait after loading */
     int panned;               /* frames panned so far (-1: not started) */
@@ -82,6 +83,10 @@ on_after_paint (GdkFrameClock *clock, Bench *b)
     gint64 now = g_get_monotonic_time ();
     BoardDataset *ds = board_window_get_dataset (b->w);
     BoardScalarsView *sv = board_window_get_scalars (b->w);
+    if (!b->frame_done) {
+        b->frame_done = TRUE;
+        g_print ("bench first-frame %" G_GINT64_FORMAT "\n", now);
+    }
     if (!b->first_done && board_scalars_view_is_drawn (sv)) {
         b->first_done = TRUE;
         g_print ("bench first-chart %" G_GINT64_FORMAT "\n", now);

@@ -8,6 +8,7 @@
  * after-paint: update, layout and paint) and the peak resident memory;
  * then quits the application.  Lines:
  *
+ *   bench first-frame <µs>      (the window's first frame, empty or not)
  *   bench first-chart <µs>
  *   bench loaded <µs> points=<n> runs=<n>
  *   bench frames n=<n> mean_ms=<x> p95_ms=<x> max_ms=<x> lines=<n> points=<n>

@@ -141,9 +141,10 @@ typedef struct {
 
 /* During the first read, an update goes out after the first run that
  * brought data (so the first chart is drawn after one run, not after the
- * whole logdir), then at most every 250 ms (so a logdir of hundreds of
- * runs costs the main thread a few rebuilds, not hundreds). */
-#define BOARD_LOADER_BATCH_US (250 * 1000)
+ * whole logdir), then at most every second (each update redraws every
+ * chart on screen: with 100 runs every 250 ms, the main thread spent more
+ * time redrawing than the loader reading). */
+#define BOARD_LOADER_BATCH_US (1000 * 1000)
 
 static void
 send_update (BoardLoader *l, BoardUpdate *u)
@@ -151,7 +152,9 @@ send_update (BoardLoader *l, BoardUpdate *u)
     Delivery *d = g_new0 (Delivery, 1);
     d->ds = g_object_ref (l->ds);
     d->update = u;
-    g_main_context_invoke_full (l->context, G_PRIORITY_DEFAULT, deliver, d, delivery_free);
+    /* below GDK's redraw priority: a frame is drawn between two parts of
+     * the first read, instead of after all of them */
+    g_main_context_invoke_full (l->context, G_PRIORITY_DEFAULT_IDLE, deliver, d, delivery_free);
 }
 
 static void

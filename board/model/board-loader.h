@@ -9,7 +9,7 @@
  * rewrote its tail) is sent whole.
  *
  * The first read goes run by run and sends what it has after the first
- * run with data, then at most every 250 ms, so the first chart of a large
+ * run with data, then at most every second, so the first chart of a large
  * logdir is drawn after one run is read; the update that ends it has
  * `complete` set.  A damaged file is reported (BoardFileError) with the
  * file's path; a run directory that was deleted is reported with its
