@@ -53,8 +53,12 @@ on_errors (BoardDataset *ds, BoardWindow *w)
     while (g_hash_table_iter_next (&it, &k, &v)) {
         if (s->len)
             g_string_append_c (s, '\n');
-        g_string_append_printf (s, "\u26a0 %s: %s (the rest of the file's data is shown)",
-                                (const char *) k, (const char *) v);
+        /* a damaged file keeps what came before the damage; a deleted
+         * run directory keeps what was read before */
+        gboolean dir = g_str_has_prefix (v, "the run's directory");
+        g_string_append_printf (s, "\u26a0 %s: %s (%s)", (const char *) k, (const char *) v,
+                                dir ? "its points read before are still shown"
+                                    : "the rest of the file's data is shown");
     }
     gtk_label_set_text (GTK_LABEL (w->banner_label), s->str);
     gtk_revealer_set_reveal_child (GTK_REVEALER (w->banner), s->len > 0);
