@@ -3,6 +3,7 @@
 
 #include "board-application.h"
 
+#include "board-bench.h"
 #include "board-screenshot.h"
 #include "board-window.h"
 
@@ -15,6 +16,7 @@ struct _BoardApplication {
     char *size;
     double smoothing;
     int timeout_s;
+    gboolean bench;
     gint64 start;
     guint ready_ticks;
 };
@@ -62,6 +64,8 @@ open_window (BoardApplication *app, const char *const *dirs)
         GtkRange *r = board_scalars_view_get_smoothing_range (board_window_get_scalars (w));
         gtk_range_set_value (r, app->smoothing);
     }
+    if (app->bench)
+        board_bench_start (w);
     gtk_window_present (GTK_WINDOW (w));
     if (app->screenshot) {
         app->start = g_get_monotonic_time ();
@@ -97,6 +101,7 @@ board_application_handle_local_options (GApplication *gapp, GVariantDict *opts)
     g_variant_dict_lookup (opts, "size", "s", &app->size);
     g_variant_dict_lookup (opts, "smoothing", "d", &app->smoothing);
     g_variant_dict_lookup (opts, "timeout", "i", &app->timeout_s);
+    app->bench = g_variant_dict_contains (opts, "bench");
     if (g_variant_dict_contains (opts, "version")) {
         g_print ("sluice-board %s\n", SLUICE_VERSION);
         return 0;
@@ -114,7 +119,7 @@ board_application_handle_local_options (GApplication *gapp, GVariantDict *opts)
             app->graph_file = abs;
         }
     }
-    if (app->screenshot)
+    if (app->screenshot || app->bench)
         g_application_set_flags (gapp, g_application_get_flags (gapp) | G_APPLICATION_NON_UNIQUE);
     return -1;
 }
@@ -202,6 +207,9 @@ board_application_init (BoardApplication *app)
         { "size", 0, 0, G_OPTION_ARG_STRING, NULL, "Window size", "WxH" },
         { "timeout", 0, 0, G_OPTION_ARG_INT, NULL,
           "Seconds --screenshot waits for the data at most (30)", "S" },
+        { "bench", 0, 0, G_OPTION_ARG_NONE, NULL,
+          "Print load and frame times for the first chart, then exit (tests/board/bench.sh)",
+          NULL },
         { "version", 0, 0, G_OPTION_ARG_NONE, NULL, "Print the version and exit", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };

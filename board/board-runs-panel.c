@@ -107,6 +107,7 @@ bind_row (GtkSignalListItemFactory *f, GtkListItem *item, BoardRunsPanel *p)
     g_object_set_data (G_OBJECT (item), "b1", b1);
     g_object_set_data (G_OBJECT (item), "b2", b2);
     g_object_set_data (G_OBJECT (color), "run", run);
+    g_object_set_data (G_OBJECT (check), "run", run);   /* for the state dump */
     g_signal_connect (color, "color-set", G_CALLBACK (on_color_notify), p);
 }
 

@@ -331,6 +331,20 @@ board_scalars_view_get_chart (BoardScalarsView *v, const char *tag)
 }
 
 gboolean
+board_scalars_view_is_drawn (BoardScalarsView *v)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init (&it, v->charts);
+    while (g_hash_table_iter_next (&it, NULL, &value)) {
+        BoardScalarChart *c = BOARD_SCALAR_CHART (gtk_overlay_get_child (GTK_OVERLAY (value)));
+        if (board_scalar_chart_has_drawn_data (c))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean
 board_scalars_view_is_ready (BoardScalarsView *v)
 {
     if (!board_dataset_is_complete (v->ds))

@@ -20,6 +20,8 @@ void board_scalars_view_focus_filter (BoardScalarsView *v);
 BoardScalarChart *board_scalars_view_get_chart (BoardScalarsView *v, const char *tag);
 /* Whether some chart drew data (or the first load found no scalars). */
 gboolean board_scalars_view_is_ready (BoardScalarsView *v);
+/* Whether some chart has drawn data yet, complete or not. */
+gboolean board_scalars_view_is_drawn (BoardScalarsView *v);
 /* The smoothing slider (tests and the state dump). */
 GtkRange *board_scalars_view_get_smoothing_range (BoardScalarsView *v);
 

@@ -53,8 +53,12 @@ on_errors (BoardDataset *ds, BoardWindow *w)
     while (g_hash_table_iter_next (&it, &k, &v)) {
         if (s->len)
             g_string_append_c (s, '\n');
-        g_string_append_printf (s, "\u26a0 %s: %s (the rest of the file's data is shown)",
-                                (const char *) k, (const char *) v);
+        /* a damaged file keeps what came before the damage; a deleted
+         * run directory keeps what was read before */
+        gboolean dir = g_str_has_prefix (v, "the run's directory");
+        g_string_append_printf (s, "\u26a0 %s: %s (%s)", (const char *) k, (const char *) v,
+                                dir ? "its points read before are still shown"
+                                    : "the rest of the file's data is shown");
     }
     gtk_label_set_text (GTK_LABEL (w->banner_label), s->str);
     gtk_revealer_set_reveal_child (GTK_REVEALER (w->banner), s->len > 0);
@@ -83,8 +87,14 @@ open_response (GtkNativeDialog *d, int response, BoardWindow *w)
         GFile *f = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (d));
         char *path = g_file_get_path (f);
         gboolean folder = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (d), "folder"));
-        if (folder) {
-            /* a new logdir: a new dataset and loader */
+        if (folder && !(w->logdirs && w->logdirs[0])) {
+            /* a window showing nothing yet reads it itself */
+            g_strfreev (w->logdirs);
+            const char *dirs[] = { path, NULL };
+            w->logdirs = g_strdupv ((char **) dirs);
+            start_loading (w);
+        } else if (folder) {
+            /* another logdir: a new window, its own dataset and loader */
             GtkApplication *app = gtk_window_get_application (GTK_WINDOW (w));
             const char *dirs[] = { path, NULL };
             gtk_window_present (GTK_WINDOW (board_window_new (app, dirs)));
@@ -408,6 +418,33 @@ dump_nodes (GString *s, BoardWindow *w, BoardGraphView *view, BoardGraphNode *g)
     }
 }
 
+/* "NAME=x y w h" of a widget, in window coordinates, when it is shown. */
+static void
+dump_rect (GString *s, BoardWindow *w, GtkWidget *widget, const char *name)
+{
+    graphene_rect_t r;
+    if (!gtk_widget_is_drawable (widget) ||
+        !gtk_widget_compute_bounds (widget, GTK_WIDGET (w), &r))
+        return;
+    g_string_append_printf (s, "%s %.0f %.0f %.0f %.0f\n", name, r.origin.x, r.origin.y,
+                            r.size.width, r.size.height);
+}
+
+/* The runs panel's check buttons, found by the run they carry. */
+static void
+dump_run_checks (GString *s, BoardWindow *w, GtkWidget *widget)
+{
+    for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c)) {
+        BoardRun *run = GTK_IS_CHECK_BUTTON (c) ? g_object_get_data (G_OBJECT (c), "run") : NULL;
+        if (run) {
+            char *name = g_strdup_printf ("run_check=%s", board_run_get_name (run));
+            dump_rect (s, w, c, name);
+            g_free (name);
+        }
+        dump_run_checks (s, w, c);
+    }
+}
+
 gboolean
 board_window_dump_state (BoardWindow *w, const char *path, GError **error)
 {
@@ -430,6 +467,10 @@ board_window_dump_state (BoardWindow *w, const char *path, GError **error)
                                 board_scalar_chart_get_tag (c),
                                 board_scalar_chart_get_point_count (c));
     g_string_append_printf (s, "warning=%s\n", board_window_get_warning (w));
+    g_string_append_printf (s, "logdir=%s\n", w->logdirs && w->logdirs[0] ? w->logdirs[0] : "");
+    dump_rect (s, w, GTK_WIDGET (board_scalars_view_get_smoothing_range (
+                         BOARD_SCALARS_VIEW (w->scalars))), "smoothing_slider=");
+    dump_run_checks (s, w, w->runs);
     BoardGraph *g = board_graph_page_get_graph (BOARD_GRAPH_PAGE (w->graph));
     if (g) {
         g_string_append_printf (s, "graph_ops=%u\n", g->ops->len);

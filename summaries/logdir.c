@@ -491,33 +491,67 @@ out_free_status:
     return ret;
 }
 
-sl_code sl_logdir_reload(sl_logdir *ld, sl_logdir_reload_stats *stats, sl_status *st)
+static sl_code read_run(sl_logdir *ld, sl_run *r, sl_status *st)
 {
-    sl_logdir_reload_stats local;
-    memset(&local, 0, sizeof local);
-    ld->stats = &local;
-    sl_code c = sl__walk_logdir(ld->path, on_run_dir, ld, st);
-    for (size_t i = 0; i < ld->n_runs && (c == SL_OK || c == SL_NOT_FOUND); i++) {
-        sl_run *r = ld->runs[i];
-        for (size_t k = 0; k < r->n_files; k++) {
-            sl_code rc = read_file(ld, r, &r->files[k], st);
-            if (rc != SL_OK) {
-                c = rc;
-                break;
-            }
-        }
-        for (size_t k = 0; k < r->n_series; k++) {
-            sl_code sc = sort_series(r->series[k], st);
-            if (sc != SL_OK && c == SL_OK)
-                c = sc;
-        }
+    sl_code c = SL_OK;
+    for (size_t k = 0; k < r->n_files; k++) {
+        c = read_file(ld, r, &r->files[k], st);
+        if (c != SL_OK)
+            break;
     }
+    for (size_t k = 0; k < r->n_series; k++) {
+        sl_code sc = sort_series(r->series[k], st);
+        if (sc != SL_OK && c == SL_OK)
+            c = sc;
+    }
+    return c;
+}
+
+static void begin_stats(sl_logdir *ld, sl_logdir_reload_stats *local)
+{
+    memset(local, 0, sizeof *local);
+    ld->stats = local;
+}
+
+static sl_code end_stats(sl_logdir *ld, sl_logdir_reload_stats *local,
+                         sl_logdir_reload_stats *stats, sl_code c, sl_status *st)
+{
     ld->stats = NULL;
     if (stats)
-        *stats = local;
+        *stats = *local;
     if (c == SL_OK)
         sl_status_clear(st);
     return c;
+}
+
+sl_code sl_logdir_reload(sl_logdir *ld, sl_logdir_reload_stats *stats, sl_status *st)
+{
+    sl_logdir_reload_stats local;
+    begin_stats(ld, &local);
+    sl_code c = sl__walk_logdir(ld->path, on_run_dir, ld, st);
+    for (size_t i = 0; i < ld->n_runs && (c == SL_OK || c == SL_NOT_FOUND); i++) {
+        sl_code rc = read_run(ld, ld->runs[i], st);
+        if (rc != SL_OK)
+            c = rc;
+    }
+    return end_stats(ld, &local, stats, c, st);
+}
+
+sl_code sl_logdir_scan(sl_logdir *ld, sl_logdir_reload_stats *stats, sl_status *st)
+{
+    sl_logdir_reload_stats local;
+    begin_stats(ld, &local);
+    sl_code c = sl__walk_logdir(ld->path, on_run_dir, ld, st);
+    return end_stats(ld, &local, stats, c, st);
+}
+
+sl_code sl_logdir_reload_run(sl_logdir *ld, sl_run *run, sl_logdir_reload_stats *stats,
+                             sl_status *st)
+{
+    sl_logdir_reload_stats local;
+    begin_stats(ld, &local);
+    sl_code c = read_run(ld, run, st);
+    return end_stats(ld, &local, stats, c, st);
 }
 
 /* ---- accessors ----------------------------------------------------------- */

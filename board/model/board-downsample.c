@@ -50,12 +50,14 @@ board_downsample_minmax (const double *x, const double *y, size_t n,
             continue;
         }
         long col = (long) floor ((x[i] - x0) * scale);
+        /* x is sorted: the column ends where x reaches its right edge */
+        double edge = x0 + (col + 1) / scale;
         size_t first = i, last = i, lo = i, hi = i;
         size_t j = i + 1;
         for (; j < end; j++) {
             if (!finite_point (x, y, j))
                 continue;
-            if ((long) floor ((x[j] - x0) * scale) != col)
+            if (x[j] >= edge && (long) floor ((x[j] - x0) * scale) != col)
                 break;
             last = j;
             if (y[j] < y[lo])

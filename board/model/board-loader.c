@@ -130,30 +130,107 @@ diff_series (BoardLoader *l, BoardUpdate *u, const char *run_name, sl_series *s)
     pub->last_wall = n ? pts[n - 1].wall_time : 0;
 }
 
+/* What one pass over the sources is building: the update in progress
+ * and, during the first full read, when the last part of it went out. */
+typedef struct {
+    BoardUpdate *u;
+    gboolean streaming;   /* the first read: send the runs as they are read */
+    gboolean sent_any;
+    gint64 last_sent;
+} Pass;
+
+/* During the first read, an update goes out after the first run that
+ * brought data (so the first chart is drawn after one run, not after the
+ * whole logdir), then at most every second (each update redraws every
+ * chart on screen: with 100 runs every 250 ms, the main thread spent more
+ * time redrawing than the loader reading). */
+#define BOARD_LOADER_BATCH_US (1000 * 1000)
+
 static void
-reload_source (BoardLoader *l, Source *src, BoardUpdate *u)
+send_update (BoardLoader *l, BoardUpdate *u)
+{
+    Delivery *d = g_new0 (Delivery, 1);
+    d->ds = g_object_ref (l->ds);
+    d->update = u;
+    /* below GDK's redraw priority: a frame is drawn between two parts of
+     * the first read, instead of after all of them */
+    g_main_context_invoke_full (l->context, G_PRIORITY_DEFAULT_IDLE, deliver, d, delivery_free);
+}
+
+static void
+maybe_send_part (BoardLoader *l, Pass *p)
+{
+    if (!p->streaming || p->u->deltas->len == 0)
+        return;
+    gint64 now = g_get_monotonic_time ();
+    if (p->sent_any && now - p->last_sent < BOARD_LOADER_BATCH_US)
+        return;
+    send_update (l, p->u);
+    p->u = board_update_new ();
+    p->sent_any = TRUE;
+    p->last_sent = now;
+}
+
+static void
+report_file_errors (BoardLoader *l, BoardUpdate *u, sl_run *run)
+{
+    size_t nf = sl_run_file_count (run);
+    for (size_t i = 0; i < nf; i++) {
+        const char *path = sl_run_file_path (run, i);
+        const char *err = sl_run_file_error (run, i);
+        const char *sent = g_hash_table_lookup (l->errors, path);
+        if (err && g_strcmp0 (err, sent) != 0) {
+            board_update_add_error (u, path, err);
+            g_hash_table_replace (l->errors, g_strdup (path), g_strdup (err));
+        } else if (!err && sent) {
+            board_update_add_error (u, path, NULL);
+            g_hash_table_remove (l->errors, path);
+        }
+    }
+    /* a run directory deleted while the board is open: its points stay,
+     * and the user is told why they stopped growing */
+    const char *dir = sl_run_dir (run);
+    gboolean gone = !g_file_test (dir, G_FILE_TEST_IS_DIR);
+    const char *sent = g_hash_table_lookup (l->errors, dir);
+    if (gone && !sent) {
+        const char *msg = BOARD_LOADER_DIR_DELETED;
+        board_update_add_error (u, dir, msg);
+        g_hash_table_replace (l->errors, g_strdup (dir), g_strdup (msg));
+    } else if (!gone && sent) {
+        board_update_add_error (u, dir, NULL);
+        g_hash_table_remove (l->errors, dir);
+    }
+}
+
+static void
+reload_source (BoardLoader *l, Source *src, Pass *p)
 {
     sl_status *st = sl_status_new ();
     if (!src->ld) {
         src->ld = sl_logdir_open (src->path, st);
         if (!src->ld) {
-            g_free (u->load_error);
-            u->load_error = g_strdup_printf ("%s: %s", src->path, sl_status_message (st));
+            g_free (p->u->load_error);
+            p->u->load_error = g_strdup_printf ("%s: %s", src->path, sl_status_message (st));
             sl_status_free (st);
             return;
         }
     }
     if (!src->tail)
         src->tail = sl_tail_new (src->path, SL_TAIL_AUTO, 500, NULL);
-    if (sl_logdir_reload (src->ld, NULL, st) != SL_OK) {
-        g_free (u->load_error);
-        u->load_error = g_strdup_printf ("%s: %s", src->path, sl_status_message (st));
+    gboolean failed = FALSE;
+    if (sl_logdir_scan (src->ld, NULL, st) != SL_OK) {
+        g_free (p->u->load_error);
+        p->u->load_error = g_strdup_printf ("%s: %s", src->path, sl_status_message (st));
+        failed = TRUE;
     }
-    sl_status_free (st);
 
     size_t nruns = sl_logdir_run_count (src->ld);
-    for (size_t r = 0; r < nruns; r++) {
+    for (size_t r = 0; r < nruns && !g_atomic_int_get (&l->stop); r++) {
         sl_run *run = sl_logdir_run (src->ld, r);
+        if (sl_logdir_reload_run (src->ld, run, NULL, st) != SL_OK && !failed) {
+            g_free (p->u->load_error);
+            p->u->load_error = g_strdup_printf ("%s: %s", src->path, sl_status_message (st));
+        }
         const char *rn = sl_run_name (run);
         char *name;
         if (!*src->prefix)
@@ -162,44 +239,35 @@ reload_source (BoardLoader *l, Source *src, BoardUpdate *u)
             name = g_strdup (src->prefix);
         else
             name = g_strconcat (src->prefix, "/", rn, NULL);
-        board_update_add_run (u, name, sl_run_dir (run), sl_run_start_time (run));
+        board_update_add_run (p->u, name, sl_run_dir (run), sl_run_start_time (run));
         size_t ns = sl_run_series_count (run);
         for (size_t i = 0; i < ns; i++)
-            diff_series (l, u, name, sl_run_series (run, i));
-        size_t nf = sl_run_file_count (run);
-        for (size_t i = 0; i < nf; i++) {
-            const char *path = sl_run_file_path (run, i);
-            const char *err = sl_run_file_error (run, i);
-            const char *sent = g_hash_table_lookup (l->errors, path);
-            if (err && g_strcmp0 (err, sent) != 0) {
-                board_update_add_error (u, path, err);
-                g_hash_table_replace (l->errors, g_strdup (path), g_strdup (err));
-            } else if (!err && sent) {
-                board_update_add_error (u, path, NULL);
-                g_hash_table_remove (l->errors, path);
-            }
-        }
+            diff_series (l, p->u, name, sl_run_series (run, i));
+        report_file_errors (l, p->u, run);
         g_free (name);
+        maybe_send_part (l, p);
     }
+    sl_status_free (st);
 }
 
 static void
 reload_all (BoardLoader *l)
 {
-    BoardUpdate *u = board_update_new ();
+    Pass p = { board_update_new (), !l->complete_sent, FALSE, 0 };
     for (guint i = 0; i < l->sources->len; i++)
-        reload_source (l, g_ptr_array_index (l->sources, i), u);
-    if (!l->complete_sent) {
-        u->complete = TRUE;
-        l->complete_sent = TRUE;
-    } else if (u->deltas->len == 0 && u->errors->len == 0 && !u->load_error) {
-        board_update_free (u);
+        reload_source (l, g_ptr_array_index (l->sources, i), &p);
+    if (g_atomic_int_get (&l->stop)) {
+        board_update_free (p.u);
         return;
     }
-    Delivery *d = g_new0 (Delivery, 1);
-    d->ds = g_object_ref (l->ds);
-    d->update = u;
-    g_main_context_invoke_full (l->context, G_PRIORITY_DEFAULT, deliver, d, delivery_free);
+    if (!l->complete_sent) {
+        p.u->complete = TRUE;
+        l->complete_sent = TRUE;
+    } else if (p.u->deltas->len == 0 && p.u->errors->len == 0 && !p.u->load_error) {
+        board_update_free (p.u);
+        return;
+    }
+    send_update (l, p.u);
 }
 
 static gpointer

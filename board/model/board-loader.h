@@ -6,7 +6,14 @@
  * at least every 2 seconds), reloads and sends what grew since the last
  * time as a BoardUpdate to the main context: only new points are copied
  * and sent, and a series whose earlier points changed (a restart that
- * rewrote its tail) is sent whole.  With several logdirs, run names get
+ * rewrote its tail) is sent whole.
+ *
+ * The first read goes run by run and sends what it has after the first
+ * run with data, then at most every second, so the first chart of a large
+ * logdir is drawn after one run is read; the update that ends it has
+ * `complete` set.  A damaged file is reported (BoardFileError) with the
+ * file's path; a run directory that was deleted is reported with its
+ * path and BOARD_LOADER_DIR_DELETED, its points kept.  With several logdirs, run names get
  * the logdir's base name in front ("logdirname/run").
  *
  * Thread-safety: create and free on the main thread; the thread never
@@ -19,6 +26,8 @@
 G_BEGIN_DECLS
 
 typedef struct _BoardLoader BoardLoader;
+
+#define BOARD_LOADER_DIR_DELETED "the run's directory was deleted"
 
 /* Starts loading `logdirs` (NULL-terminated) into ds (a reference is
  * kept).  Updates are applied in the thread-default main context of the

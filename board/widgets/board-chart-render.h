@@ -16,6 +16,11 @@
 
 G_BEGIN_DECLS
 
+/* Above this many lines in a chart, the raw values behind smoothed lines
+ * are not drawn (they would cover the plot in gray and double the cost of
+ * a frame). */
+#define BOARD_CHART_MAX_RAW_LINES 24
+
 typedef struct {
     const double *x;        /* ascending */
     const double *y;        /* drawn line (smoothed) */

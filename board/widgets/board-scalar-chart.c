@@ -587,6 +587,12 @@ board_scalar_chart_zoom (BoardScalarChart *c, double x0, double x1, double y0, d
 }
 
 void
+board_scalar_chart_get_range (BoardScalarChart *c, double *x0, double *x1, double *y0, double *y1)
+{
+    current_range (c, x0, x1, y0, y1);
+}
+
+void
 board_scalar_chart_reset_zoom (BoardScalarChart *c)
 {
     c->view.zoomed = FALSE;

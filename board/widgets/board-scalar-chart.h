@@ -34,6 +34,9 @@ gboolean board_scalar_chart_has_drawn_data (BoardScalarChart *chart);
 /* Zoom to a data rectangle, and back. */
 void board_scalar_chart_zoom (BoardScalarChart *chart, double x0, double x1, double y0, double y1);
 void board_scalar_chart_reset_zoom (BoardScalarChart *chart);
+/* The data range shown now (zoomed or fitted), in the axes' units. */
+void board_scalar_chart_get_range (BoardScalarChart *chart, double *x0, double *x1, double *y0,
+                                   double *y1);
 
 /* Exports every point of each visible run as "<dir>/<tag>_<run>.csv"
  * (or .json); returns the number of files written. */

@@ -155,6 +155,38 @@ static void test_logdir_discovers_runs_like_tb(void **state)
     free(missing);
 }
 
+static void test_logdir_scan_then_reload_run_by_run(void **state)
+{
+    fixture *f = *state;
+    write_scalars(f, "a", "loss", 0, 3);
+    write_scalars(f, "b", "loss", 0, 4);
+    sl_logdir *ld = sl_logdir_open(f->dir, f->st);
+    assert_non_null(ld);
+    /* the scan finds the runs and reads nothing */
+    sl_logdir_reload_stats rs;
+    assert_int_equal(sl_logdir_scan(ld, &rs, f->st), SL_OK);
+    assert_int_equal(rs.new_runs, 2);
+    assert_int_equal(rs.new_files, 2);
+    assert_int_equal(rs.events, 0);
+    assert_int_equal(sl_logdir_run_count(ld), 2);
+    sl_run *a = sl_logdir_find_run(ld, "a"), *b = sl_logdir_find_run(ld, "b");
+    assert_int_equal(sl_run_series_count(a), 0);
+    /* one run at a time; the other's points stay put */
+    assert_int_equal(sl_logdir_reload_run(ld, a, &rs, f->st), SL_OK);
+    assert_int_equal(rs.points, 3);
+    assert_int_equal(sl_series_count(sl_run_find_series(a, "loss")), 3);
+    const sl_point *pa = sl_series_points(sl_run_find_series(a, "loss"));
+    assert_int_equal(sl_run_series_count(b), 0);
+    assert_int_equal(sl_logdir_reload_run(ld, b, &rs, f->st), SL_OK);
+    assert_int_equal(rs.points, 4);
+    assert_ptr_equal(sl_series_points(sl_run_find_series(a, "loss")), pa);
+    /* nothing new: a full reload reads nothing more */
+    assert_int_equal(sl_logdir_reload(ld, &rs, f->st), SL_OK);
+    assert_int_equal(rs.points, 0);
+    assert_int_equal(rs.new_runs, 0);
+    sl_logdir_free(ld);
+}
+
 static void test_logdir_reads_all_files_of_a_run(void **state)
 {
     fixture *f = *state;
@@ -562,6 +594,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_logdir_discovers_runs_like_tb, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_logdir_scan_then_reload_run_by_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_logdir_reads_all_files_of_a_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_logdir_follows_growing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_logdir_damaged_file_keeps_earlier_events, setup,

@@ -21,7 +21,8 @@
  *
  * Ownership: the logdir owns its runs and series; run and series pointers
  * stay valid until sl_logdir_free(); a series' points array and payloads
- * are valid until the next sl_logdir_reload() or sl_logdir_free().
+ * are valid until the next sl_logdir_reload() (or sl_logdir_reload_run()
+ * of its run) or sl_logdir_free().
  *
  * Thread-safety: none; one thread at a time (the board reloads on a worker
  * thread and publishes results under its own lock).
@@ -66,6 +67,18 @@ typedef struct sl_logdir_reload_stats {
  * logdir itself cannot be read (SL_NOT_FOUND, SL_PERMISSION_DENIED) or
  * memory runs out (SL_RESOURCE_EXHAUSTED); what was read before stays. */
 SL_API sl_code sl_logdir_reload(sl_logdir *ld, sl_logdir_reload_stats *stats, sl_status *st);
+
+/* The two halves of sl_logdir_reload(), for a reader that wants to show
+ * runs as they are read (the board draws its first chart after the first
+ * run instead of after the whole logdir):
+ * sl_logdir_scan() walks the logdir for new runs and files and reads
+ * nothing; sl_logdir_reload_run() reads what the files of one run gained
+ * since they were last read.  Reading one run moves only that run's
+ * points arrays: the points of the other runs stay valid.  Same errors as
+ * sl_logdir_reload(). */
+SL_API sl_code sl_logdir_scan(sl_logdir *ld, sl_logdir_reload_stats *stats, sl_status *st);
+SL_API sl_code sl_logdir_reload_run(sl_logdir *ld, sl_run *run, sl_logdir_reload_stats *stats,
+                                    sl_status *st);
 
 /* The path given at open; borrowed. */
 SL_API const char *sl_logdir_path(const sl_logdir *ld);
