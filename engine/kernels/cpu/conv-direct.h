@@ -1,11 +1,10 @@
 /* Direct (im2col-free) float32 convolution kernels for NHWC, used by conv.c
  * when the CPU has AVX-512 (conv-direct.c; checked at run time).
  *
- * Both work on a zero-padded copy of the input, so the inner loops have no
- * bounds checks: output pixel p = (n, i, j) reads input element
- *   x[pix_off(p) + tap_off[t] + c],  pix_off(p) = ((n * hp + i * sh) * wp + j * sw) * c_in
- * for tap t (one (a, b) of the window) and channel c.  The filter is the
- * [K = taps * c_in, O] matrix (TF's [KH, KW, C, O] layout).
+ * Output pixel p = (n, i, j) reads, for tap (a, b) of the window, input
+ * pixel (n, i * sh - pt + a * dh, j * sw - pl + b * dw); taps that fall
+ * outside the input read zeros (no padded copy is made).  The filter is
+ * the [K = kh * kw * cin, O] matrix (TF's [KH, KW, C, O] layout).
  */
 #pragma once
 
@@ -13,13 +12,14 @@
 #include <stdint.h>
 
 typedef struct sl_dconv {
-    const float *x;          /* padded input [n, hp, wp, cin] */
-    int64_t hp, wp, cin;
+    const float *x;          /* input [n, h, w, cin] */
+    int64_t h, w, cin;
     int64_t n, oh, ow, o;    /* output [n, oh, ow, o] */
-    int64_t sh, sw;
-    int64_t taps;
-    const int64_t *tap_off;  /* [taps] element offsets of each tap from the pixel's base */
-    const float *f;          /* forward: filter [taps * cin, o] */
+    int64_t kh, kw;
+    int64_t sh, sw, dh, dw;
+    int64_t pt, pl;          /* padding before; may be negative (a crop) */
+    const float *zeros;      /* cin zeros */
+    const float *f;          /* forward: filter [kh * kw * cin, o] */
     float *y;                /* forward: output [n * oh * ow, o] */
     const float *dy;         /* filter gradient: output gradient [n * oh * ow, o] */
 } sl_dconv;

@@ -225,72 +225,8 @@ static bool use_direct(const conv_geom *g)
     return avail && !(env && *env && strcmp(env, "0"));
 }
 
-/* dst[n, hp, wp, c] = src[n, h, w, c] shifted by (pt, pl), zero outside
- * (a negative shift crops); one index per destination row. */
-typedef struct pad_job {
-    const float *src;
-    float *dst;
-    int64_t h, w, c, hp, wp, pt, pl;
-} pad_job;
-
-static void pad_rows(void *arg, int64_t begin, int64_t end)
-{
-    const pad_job *p = arg;
-    int64_t j0 = p->pl > 0 ? p->pl : 0, j1 = p->w + p->pl < p->wp ? p->w + p->pl : p->wp;
-    if (j1 < j0)
-        j1 = j0;
-    for (int64_t idx = begin; idx < end; idx++) {
-        int64_t n = idx / p->hp, si = idx % p->hp - p->pt;
-        float *d = p->dst + idx * p->wp * p->c;
-        if (si < 0 || si >= p->h || j1 == j0) {
-            memset(d, 0, sizeof(float) * (size_t)(p->wp * p->c));
-            continue;
-        }
-        memset(d, 0, sizeof(float) * (size_t)(j0 * p->c));
-        memcpy(d + j0 * p->c, p->src + ((n * p->h + si) * p->w + (j0 - p->pl)) * p->c,
-               sizeof(float) * (size_t)((j1 - j0) * p->c));
-        memset(d + j1 * p->c, 0, sizeof(float) * (size_t)((p->wp - j1) * p->c));
-    }
-}
-
-/* A padded copy of src [n, h, w, c] with *hpp x *wpp pixels starting at
- * (-pt, -pl); src itself when no copy is needed (*hpp, *wpp then become h, w),
- * NULL (ctx failed) when out of memory. */
-static const float *padded(sl_kernel_ctx *ctx, const float *src, int64_t n, int64_t h, int64_t w, int64_t c,
-                           int64_t *hpp, int64_t *wpp, int64_t pt, int64_t pl, float **owned)
-{
-    int64_t hp = *hpp, wp = *wpp;
-    *owned = NULL;
-    if (pt == 0 && pl == 0 && hp <= h && wp <= w) {  /* the windows stay inside src */
-        *hpp = h;
-        *wpp = w;
-        return src;
-    }
-    float *dst = sl_malloc(sizeof(float) * (size_t)(n * hp * wp * c) + 1);
-    if (!dst) {
-        sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a padded convolution input");
-        return NULL;
-    }
-    pad_job p = {src, dst, h, w, c, hp, wp, pt, pl};
-    sl__k_parallel(ctx, n * hp, wp * c, pad_rows, &p);
-    *owned = dst;
-    return dst;
-}
-
-/* Padded extent the windows of g read: (oh - 1) * sh + (kh - 1) * dh + 1. */
-static int64_t padded_extent(int64_t out, int64_t s, int64_t k, int64_t d)
-{
-    return (out - 1) * s + (k - 1) * d + 1;
-}
-
-static void tap_offsets(const conv_geom *g, int64_t wp, int64_t cin, int64_t *off)
-{
-    for (int64_t a = 0; a < g->kh; a++)
-        for (int64_t b = 0; b < g->kw; b++)
-            off[a * g->kw + b] = (a * g->dh * wp + b * g->dw) * cin;
-}
-
 typedef struct dconv_job {
+    sl_kernel_ctx *ctx;
     const sl_dconv *d;
     int64_t block;      /* pixels per index */
     int64_t pixels;
@@ -298,7 +234,6 @@ typedef struct dconv_job {
     float *out;         /* filter grad: the result */
     float **acc;        /* filter grad: one accumulator per other thread (id + 1) */
     size_t acc_bytes;
-    bool oom;
 } dconv_job;
 
 static void dconv_fwd_shard(void *arg, int64_t begin, int64_t end)
@@ -318,7 +253,7 @@ static void dconv_dw_shard(void *arg, int64_t begin, int64_t end)
         if (!*slot)
             *slot = sl_calloc(1, j->acc_bytes);
         if (!*slot) {
-            j->oom = true;  /* benign race: only ever set to true */
+            sl_kernel_ctx_fail(j->ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution gradient buffer");
             return;
         }
         acc = *slot;
@@ -332,89 +267,79 @@ static void dconv_forward_all(sl_kernel_ctx *ctx, const sl_dconv *d)
 {
     int64_t pixels = d->n * d->oh * d->ow;
     /* ~96 pixels (a multiple of 6 and 8) per index; the pool makes a few shards per thread */
-    dconv_job j = {.d = d, .block = 96, .pixels = pixels};
+    dconv_job j = {.ctx = ctx, .d = d, .block = 96, .pixels = pixels};
     sl_threadpool_parallel_for(sl_kernel_ctx_threadpool(ctx), (pixels + j.block - 1) / j.block, 1, dconv_fwd_shard, &j);
+}
+
+/* The kernels' description of g: input x, zero row for the padding. */
+static sl_dconv dconv_of(const conv_geom *g, const float *x, const float *zeros)
+{
+    return (sl_dconv){.x = x, .h = g->h, .w = g->w, .cin = g->c, .n = g->n, .oh = g->oh, .ow = g->ow, .o = g->o,
+                      .kh = g->kh, .kw = g->kw, .sh = g->sh, .sw = g->sw, .dh = g->dh, .dw = g->dw, .pt = g->pt,
+                      .pl = g->pl, .zeros = zeros};
 }
 
 static void conv2d_direct(sl_kernel_ctx *ctx, const conv_geom *g, const float *x, const float *f, float *y)
 {
-    int64_t hp = padded_extent(g->oh, g->sh, g->kh, g->dh), wp = padded_extent(g->ow, g->sw, g->kw, g->dw);
-    float *owned;
-    const float *xp = padded(ctx, x, g->n, g->h, g->w, g->c, &hp, &wp, g->pt, g->pl, &owned);
-    int64_t *taps = sl_malloc(sizeof(int64_t) * (size_t)(g->kh * g->kw) + 1);
-    if (!xp || !taps) {
-        if (!taps)
-            sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution");
-        goto out;
+    float *zeros = sl_calloc((size_t)g->c + 16, sizeof(float));
+    if (!zeros) {
+        sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution");
+        return;
     }
-    tap_offsets(g, wp, g->c, taps);
-    sl_dconv d = {.x = xp, .hp = hp, .wp = wp, .cin = g->c, .n = g->n, .oh = g->oh, .ow = g->ow, .o = g->o,
-                  .sh = g->sh, .sw = g->sw, .taps = g->kh * g->kw, .tap_off = taps, .f = f, .y = y};
+    sl_dconv d = dconv_of(g, x, zeros);
+    d.f = f;
+    d.y = y;
     dconv_forward_all(ctx, &d);
-out:
-    sl_free(taps);
-    sl_free(owned);
+    sl_free(zeros);
 }
 
-/* Stride 1: dx is the convolution of dy, padded by (k - 1) * d - p before,
- * with the filter flipped in space and transposed in channels. */
+/* Stride 1: dx is the convolution of dy, padded by (k - 1) * d - p before
+ * (negative: cropped), with the filter flipped in space and transposed in
+ * channels. */
 static void conv2d_backprop_input_direct(sl_kernel_ctx *ctx, const conv_geom *g, const float *f, const float *dy,
                                          float *dx)
 {
-    int64_t pt = (g->kh - 1) * g->dh - g->pt, pl = (g->kw - 1) * g->dw - g->pl;
-    int64_t hp = padded_extent(g->h, 1, g->kh, g->dh), wp = padded_extent(g->w, 1, g->kw, g->dw);
-    int64_t taps_n = g->kh * g->kw;
-    float *owned;
-    const float *dyp = padded(ctx, dy, g->n, g->oh, g->ow, g->o, &hp, &wp, pt, pl, &owned);
-    int64_t *taps = sl_malloc(sizeof(int64_t) * (size_t)taps_n + 1);
+    int64_t taps = g->kh * g->kw;
+    float *zeros = sl_calloc((size_t)g->o + 16, sizeof(float));
     float *gf = sl_malloc(sizeof(float) * (size_t)(g->k * g->o) + 1);
-    if (!dyp || !taps || !gf) {
-        if (dyp)
-            sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution");
+    if (!zeros || !gf) {
+        sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution");
         goto out;
     }
     /* gf[t', o, c] = f[taps - 1 - t', c, o] */
-    for (int64_t t = 0; t < taps_n; t++)
+    for (int64_t t = 0; t < taps; t++)
         for (int64_t c = 0; c < g->c; c++)
             for (int64_t o = 0; o < g->o; o++)
-                gf[(t * g->o + o) * g->c + c] = f[((taps_n - 1 - t) * g->c + c) * g->o + o];
-    tap_offsets(g, wp, g->o, taps);
-    sl_dconv d = {.x = dyp, .hp = hp, .wp = wp, .cin = g->o, .n = g->n, .oh = g->h, .ow = g->w, .o = g->c,
-                  .sh = 1, .sw = 1, .taps = taps_n, .tap_off = taps, .f = gf, .y = dx};
+                gf[(t * g->o + o) * g->c + c] = f[((taps - 1 - t) * g->c + c) * g->o + o];
+    sl_dconv d = {.x = dy, .h = g->oh, .w = g->ow, .cin = g->o, .n = g->n, .oh = g->h, .ow = g->w, .o = g->c,
+                  .kh = g->kh, .kw = g->kw, .sh = 1, .sw = 1, .dh = g->dh, .dw = g->dw,
+                  .pt = (g->kh - 1) * g->dh - g->pt, .pl = (g->kw - 1) * g->dw - g->pl, .zeros = zeros,
+                  .f = gf, .y = dx};
     dconv_forward_all(ctx, &d);
 out:
     sl_free(gf);
-    sl_free(taps);
-    sl_free(owned);
+    sl_free(zeros);
 }
 
 static void conv2d_backprop_filter_direct(sl_kernel_ctx *ctx, const conv_geom *g, const float *x, const float *dy,
                                           float *dw)
 {
-    int64_t hp = padded_extent(g->oh, g->sh, g->kh, g->dh), wp = padded_extent(g->ow, g->sw, g->kw, g->dw);
     sl_threadpool *pool = sl_kernel_ctx_threadpool(ctx);
     int threads = pool ? sl_threadpool_num_threads(pool) + 1 : 1;
-    float *owned;
-    const float *xp = padded(ctx, x, g->n, g->h, g->w, g->c, &hp, &wp, g->pt, g->pl, &owned);
-    int64_t *taps = sl_malloc(sizeof(int64_t) * (size_t)(g->kh * g->kw) + 1);
     float **acc = sl_calloc((size_t)threads + 1, sizeof(float *));
-    if (!xp || !taps || !acc) {
-        if (xp)
-            sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution");
-        goto out;
+    if (!acc) {
+        sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution");
+        return;
     }
-    tap_offsets(g, wp, g->c, taps);
-    sl_dconv d = {.x = xp, .hp = hp, .wp = wp, .cin = g->c, .n = g->n, .oh = g->oh, .ow = g->ow, .o = g->o,
-                  .sh = g->sh, .sw = g->sw, .taps = g->kh * g->kw, .tap_off = taps, .dy = dy};
+    sl_dconv d = dconv_of(g, x, NULL);
+    d.dy = dy;
     int64_t pixels = g->rows, block = 64;
     int64_t blocks = (pixels + block - 1) / block;
     /* one shard per thread: each extra shard costs a K x O accumulator */
     int64_t per = (blocks + threads - 1) / threads;
-    dconv_job j = {.d = &d, .block = block, .pixels = pixels, .caller = sl_threadpool_current_thread_id(),
+    dconv_job j = {.ctx = ctx, .d = &d, .block = block, .pixels = pixels, .caller = sl_threadpool_current_thread_id(),
                    .out = dw, .acc = acc, .acc_bytes = sizeof(float) * (size_t)(g->k * g->o)};
     sl_threadpool_parallel_for(pool, blocks, per, dconv_dw_shard, &j);
-    if (j.oom)
-        sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution gradient buffer");
     for (int i = 0; i <= threads; i++) {
         if (!acc[i])
             continue;
@@ -422,10 +347,7 @@ static void conv2d_backprop_filter_direct(sl_kernel_ctx *ctx, const conv_geom *g
             dw[e] += acc[i][e];
         sl_free(acc[i]);
     }
-out:
     sl_free(acc);
-    sl_free(taps);
-    sl_free(owned);
 }
 
 /* ---- forward -------------------------------------------------------------------- */
@@ -470,7 +392,7 @@ static void conv2d_compute(sl_kernel_ctx *ctx)
         memset(sl_tensor_data(y), 0, sl_tensor_byte_size(y));
         return;
     }
-    if (!is_pointwise(&g) && use_direct(&g)) {
+    if (use_direct(&g)) {
         conv2d_direct(ctx, &g, sl_tensor_data(x), sl_tensor_data(f), sl_tensor_data(y));
         return;
     }
@@ -547,7 +469,7 @@ static void conv2d_backprop_input_compute(sl_kernel_ctx *ctx)
     sl_tensor *dx = sl__k_out(ctx, 0, &xs);  /* zero-filled */
     if (!dx || g.rows == 0 || g.k == 0 || g.o == 0)
         return;
-    if (!is_pointwise(&g) && g.sh == 1 && g.sw == 1 && use_direct(&g)) {
+    if (g.sh == 1 && g.sw == 1 && use_direct(&g)) {
         conv2d_backprop_input_direct(ctx, &g, sl_tensor_data(f), sl_tensor_data(dy), sl_tensor_data(dx));
         return;
     }
@@ -614,7 +536,7 @@ static void conv2d_backprop_filter_compute(sl_kernel_ctx *ctx)
     sl_tensor *dw = sl__k_out(ctx, 0, &fs);  /* zero-filled */
     if (!dw || g.rows == 0 || g.k == 0 || g.o == 0)
         return;
-    if (!is_pointwise(&g) && use_direct(&g)) {
+    if (use_direct(&g)) {
         conv2d_backprop_filter_direct(ctx, &g, sl_tensor_data(x), sl_tensor_data(dy), sl_tensor_data(dw));
         return;
     }
