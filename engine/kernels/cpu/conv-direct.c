@@ -3,7 +3,7 @@
  * attributes), called only after sl__dconv_available() said yes.
  *
  * Forward: a register tile of R output pixels x 16*J output channels
- * (R = 6 for J = 4, R = 8 below) accumulates over every tap and input
+ * (R = 6 for J = 4, 12 for J = 2, 8 otherwise) accumulates over every tap and input
  * channel: per (tap, channel) it loads J vectors of the filter row and
  * broadcasts one input value per pixel; a tap in the padding reads a row of
  * zeros.  The filter [K, O] is used as it is (no packing); pixels are
@@ -76,8 +76,8 @@ static inline __mmask16 tail_mask(int64_t rem, int J)
 TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mmask16 last, float *y, int nr,
                           const int R, const int J)
 {
-    __m512 acc[8][4];
-#pragma GCC unroll 8
+    __m512 acc[12][4];
+#pragma GCC unroll 12
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
         for (int j = 0; j < J; j++)
@@ -85,8 +85,8 @@ TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mm
     const int64_t C = d->cin, O = d->o;
     for (int64_t a = 0; a < d->kh; a++) {
         for (int64_t b = 0; b < d->kw; b++) {
-            const float *xr[8];
-#pragma GCC unroll 8
+            const float *xr[12];
+#pragma GCC unroll 12
             for (int r = 0; r < R; r++) {
                 xr[r] = tap_ptr(d, &px[r], a, b);
                 if (!xr[r])
@@ -97,7 +97,7 @@ TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mm
 #pragma GCC unroll 4
                 for (int j = 0; j < J; j++)
                     w[j] = j == J - 1 ? _mm512_maskz_loadu_ps(last, f + 16 * j) : _mm512_loadu_ps(f + 16 * j);
-#pragma GCC unroll 8
+#pragma GCC unroll 12
                 for (int r = 0; r < R; r++) {
                     __m512 v = _mm512_set1_ps(xr[r][c]);
 #pragma GCC unroll 4
@@ -107,7 +107,7 @@ TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mm
             }
         }
     }
-#pragma GCC unroll 8
+#pragma GCC unroll 12
     for (int r = 0; r < R; r++) {
         if (r < nr) {
 #pragma GCC unroll 4
@@ -129,21 +129,21 @@ TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mm
     }
 FWD_TILE(6, 4)
 FWD_TILE(8, 3)
-FWD_TILE(8, 2)
+FWD_TILE(12, 2)
 FWD_TILE(8, 1)
 
 AVX512 void sl__dconv_forward(const sl_dconv *d, int64_t p0, int64_t p1)
 {
-    enum { CHUNK = 96 };  /* pixels per block: a multiple of 6 and 8 */
-    pix px[CHUNK + 8];
+    enum { CHUNK = 96 };  /* pixels per block: a multiple of 6, 8 and 12 */
+    pix px[CHUNK + 12];
     for (int64_t pc = p0; pc < p1; pc += CHUNK) {
         int64_t np = p1 - pc < CHUNK ? p1 - pc : CHUNK;
         pixels(d, pc, np, px);
-        for (int64_t q = np; q < np + 8; q++)  /* a partial tile repeats the last pixel */
+        for (int64_t q = np; q < np + 12; q++)  /* a partial tile repeats the last pixel */
             px[q] = px[np - 1];
         for (int64_t o0 = 0; o0 < d->o; o0 += 64) {
             int64_t rem = d->o - o0;
-            int J = rem >= 64 ? 4 : (int)((rem + 15) / 16), R = J == 4 ? 6 : 8;
+            int J = rem >= 64 ? 4 : (int)((rem + 15) / 16), R = J == 4 ? 6 : J == 2 ? 12 : 8;
             __mmask16 last = tail_mask(rem, J);
             for (int64_t q = 0; q < np; q += R) {
                 int nr = np - q < R ? (int)(np - q) : R;

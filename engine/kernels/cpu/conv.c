@@ -333,13 +333,13 @@ static void conv2d_backprop_filter_direct(sl_kernel_ctx *ctx, const conv_geom *g
     }
     sl_dconv d = dconv_of(g, x, NULL);
     d.dy = dy;
+    /* accumulators are per thread, not per shard: the pool's usual few
+     * shards per thread even out a slow (preempted) thread */
     int64_t pixels = g->rows, block = 64;
     int64_t blocks = (pixels + block - 1) / block;
-    /* one shard per thread: each extra shard costs a K x O accumulator */
-    int64_t per = (blocks + threads - 1) / threads;
     dconv_job j = {.ctx = ctx, .d = &d, .block = block, .pixels = pixels, .caller = sl_threadpool_current_thread_id(),
                    .out = dw, .acc = acc, .acc_bytes = sizeof(float) * (size_t)(g->k * g->o)};
-    sl_threadpool_parallel_for(pool, blocks, per, dconv_dw_shard, &j);
+    sl_threadpool_parallel_for(pool, blocks, 1, dconv_dw_shard, &j);
     for (int i = 0; i <= threads; i++) {
         if (!acc[i])
             continue;
