@@ -33,11 +33,26 @@ static void out_dim(int64_t in, int64_t k, int64_t s, int64_t d, int pad, const 
     }
 }
 
-static geom random_geom(bool pointwise)
+/* Fills in the output size and padding of g from the rest. */
+static void finish_geom(geom *g)
+{
+    out_dim(g->h, g->kh, g->sh, g->dh, g->pad, g->ep + 2, &g->oh, &g->pt);
+    out_dim(g->w, g->kw, g->sw, g->dw, g->pad, g->ep + 4, &g->ow, &g->pl);
+}
+
+/* wide: channel counts past one and several AVX-512 vectors (the direct
+ * kernels tile 16 to 64 output channels and 4 to 12 pixels or rows). */
+static geom random_geom(bool pointwise, bool wide)
 {
     geom g = {.n = tk_int(1, 3), .h = tk_int(1, 9), .w = tk_int(1, 9), .c = tk_int(1, 5), .kh = tk_int(1, 4),
               .kw = tk_int(1, 4), .o = tk_int(1, 6), .sh = tk_int(1, 3), .sw = tk_int(1, 3), .dh = 1, .dw = 1,
               .pad = (int)tk_int(0, 2)};
+    if (wide) {
+        g.c = tk_int(1, 72);
+        g.o = tk_int(1, 140);
+        g.kh = tk_int(1, 3);
+        g.kw = tk_int(1, 3);
+    }
     if (tk_int(0, 2) == 0) {
         g.dh = tk_int(1, 2);
         g.dw = tk_int(1, 2);
@@ -48,8 +63,7 @@ static geom random_geom(bool pointwise)
     }
     for (int i = 2; i < 6; i++)
         g.ep[i] = g.pad == 2 ? tk_int(0, 2) : 0;
-    out_dim(g.h, g.kh, g.sh, g.dh, g.pad, g.ep + 2, &g.oh, &g.pt);
-    out_dim(g.w, g.kw, g.sw, g.dw, g.pad, g.ep + 4, &g.ow, &g.pl);
+    finish_geom(&g);
     return g;
 }
 
@@ -84,9 +98,8 @@ static void set_conv_attrs(sl_node_builder *b, const geom *g)
                             }                                                                   \
                     }
 
-static void check_conv(sl_dtype dt, bool pointwise, sl_threadpool *pool)
+static void check_conv_geom(sl_dtype dt, geom g, sl_threadpool *pool)
 {
-    geom g = random_geom(pointwise);
     sl_shape xs = {.rank = 4, .dims = {g.n, g.h, g.w, g.c}}, fs = {.rank = 4, .dims = {g.kh, g.kw, g.c, g.o}},
              ys = {.rank = 4, .dims = {g.n, g.oh, g.ow, g.o}};
     sl_tensor *x = tk_random(dt, xs, -1, 1), *f = tk_random(dt, fs, -1, 1), *dy = tk_random(dt, ys, -1, 1);
@@ -157,6 +170,11 @@ static void check_conv(sl_dtype dt, bool pointwise, sl_threadpool *pool)
     sl_tensor_unref(dy);
 }
 
+static void check_conv(sl_dtype dt, bool pointwise, sl_threadpool *pool)
+{
+    check_conv_geom(dt, random_geom(pointwise, false), pool);
+}
+
 static void test_conv2d_and_gradients_match_direct_sums(void **state)
 {
     (void)state;
@@ -164,6 +182,59 @@ static void test_conv2d_and_gradients_match_direct_sums(void **state)
     for (int rep = 0; rep < 60; rep++)
         check_conv(rep % 3 == 0 ? SL_DTYPE_DOUBLE : SL_DTYPE_FLOAT, rep % 7 == 0, rep & 1 ? pool : NULL);
     sl_threadpool_free(pool);
+}
+
+/* The shapes the direct kernels tile: many channels, 1x1, strided,
+ * dilated, odd sizes, on one thread and on a pool. */
+static void run_wide_cases(void)
+{
+    sl_threadpool *pool = tk_pool(2);
+    static const geom fixed[] = {
+        /* n  h  w   c kh kw  o sh sw dh dw */
+        {2, 9, 9, 64, 3, 3, 64, 1, 1, 1, 1, .pad = 1},   /* the benchmark's kind */
+        {3, 7, 6, 32, 3, 3, 64, 1, 1, 1, 1, .pad = 1},
+        {2, 8, 7, 64, 3, 3, 32, 1, 1, 1, 1, .pad = 0},
+        {2, 6, 5, 17, 1, 1, 70, 1, 1, 1, 1, .pad = 0},   /* 1x1 */
+        {2, 6, 5, 64, 1, 1, 130, 1, 1, 1, 1, .pad = 0},  /* 1x1, three column blocks */
+        {2, 9, 9, 24, 3, 3, 40, 2, 2, 1, 1, .pad = 1},   /* strided SAME */
+        {2, 9, 8, 24, 1, 1, 48, 2, 2, 1, 1, .pad = 0},   /* strided 1x1 */
+        {2, 9, 9, 20, 3, 3, 33, 1, 1, 2, 2, .pad = 1},   /* dilated */
+        {1, 5, 11, 9, 3, 2, 65, 1, 3, 2, 1, .pad = 0},   /* mixed */
+        {0, 5, 5, 16, 3, 3, 16, 1, 1, 1, 1, .pad = 1},   /* empty batch */
+        {2, 2, 2, 16, 3, 3, 16, 1, 1, 1, 1, .pad = 0},   /* window larger than the input */
+    };
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        geom g = fixed[i];
+        finish_geom(&g);
+        check_conv_geom(SL_DTYPE_FLOAT, g, NULL);
+        check_conv_geom(SL_DTYPE_FLOAT, g, pool);
+    }
+    geom ex = {2, 6, 7, 20, 3, 3, 24, 1, 1, 1, 1, .pad = 2, .ep = {0, 0, 3, 0, 0, 4, 0, 0}};  /* pad > window */
+    finish_geom(&ex);
+    check_conv_geom(SL_DTYPE_FLOAT, ex, pool);
+    for (int rep = 0; rep < 24; rep++)
+        check_conv_geom(SL_DTYPE_FLOAT, random_geom(rep % 5 == 0, true), rep & 1 ? pool : NULL);
+    sl_threadpool_free(pool);
+}
+
+static void test_conv2d_wide_channels_strided_dilated_empty(void **state)
+{
+    (void)state;
+    run_wide_cases();
+}
+
+/* SLUICE_CONV_PORTABLE=1 keeps float32 on im2col + sgemm even where the
+ * CPU has AVX-512: check that path too. */
+static void test_conv2d_portable_path(void **state)
+{
+    (void)state;
+    setenv("SLUICE_CONV_PORTABLE", "1", 1);
+    run_wide_cases();
+    sl_threadpool *pool = tk_pool(2);
+    for (int rep = 0; rep < 20; rep++)
+        check_conv(SL_DTYPE_FLOAT, rep % 7 == 0, rep & 1 ? pool : NULL);
+    sl_threadpool_free(pool);
+    unsetenv("SLUICE_CONV_PORTABLE");
 }
 
 static void test_conv2d_errors_name_node(void **state)
@@ -290,6 +361,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d_and_gradients_match_direct_sums),
+        cmocka_unit_test(test_conv2d_wide_channels_strided_dilated_empty),
+        cmocka_unit_test(test_conv2d_portable_path),
         cmocka_unit_test(test_conv2d_errors_name_node),
         cmocka_unit_test(test_pooling_and_gradients),
     };

@@ -19,8 +19,10 @@
 
 #include <cblas.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "conv-direct.h"
 #include "cpu-kernels.h"
 #include "sluice/alloc.h"
 
@@ -207,6 +209,147 @@ typedef struct conv_job {
     pthread_mutex_t *mu; /* filter grad: guards y */
 } conv_job;
 
+/* ---- direct float32 path (AVX-512) -------------------------------------------------- */
+
+/* Whether the direct kernels of conv-direct.c take float32 convolutions:
+ * the CPU has AVX-512 and SLUICE_CONV_PORTABLE is unset or "0" (tests set
+ * it to check the portable path). */
+static bool use_direct(const conv_geom *g)
+{
+    static int avail = -1;
+    if (g->dt != SL_DTYPE_FLOAT)
+        return false;
+    if (avail < 0)
+        avail = sl__dconv_available();
+    const char *env = getenv("SLUICE_CONV_PORTABLE");
+    return avail && !(env && *env && strcmp(env, "0"));
+}
+
+typedef struct dconv_job {
+    sl_kernel_ctx *ctx;
+    const sl_dconv *d;
+    int64_t block;      /* pixels per index */
+    int64_t pixels;
+    int caller;         /* filter grad: the calling thread's id, which owns out */
+    float *out;         /* filter grad: the result */
+    float **acc;        /* filter grad: one accumulator per other thread (id + 1) */
+    size_t acc_bytes;
+} dconv_job;
+
+static void dconv_fwd_shard(void *arg, int64_t begin, int64_t end)
+{
+    const dconv_job *j = arg;
+    int64_t p1 = end * j->block < j->pixels ? end * j->block : j->pixels;
+    sl__dconv_forward(j->d, begin * j->block, p1);
+}
+
+static void dconv_dw_shard(void *arg, int64_t begin, int64_t end)
+{
+    dconv_job *j = arg;
+    int id = sl_threadpool_current_thread_id();
+    float *acc = j->out;
+    if (id != j->caller) {
+        float **slot = &j->acc[id + 1];
+        if (!*slot)
+            *slot = sl_calloc(1, j->acc_bytes);
+        if (!*slot) {
+            sl_kernel_ctx_fail(j->ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution gradient buffer");
+            return;
+        }
+        acc = *slot;
+    }
+    int64_t p1 = end * j->block < j->pixels ? end * j->block : j->pixels;
+    sl__dconv_filter_grad(j->d, begin * j->block, p1, acc);
+}
+
+/* Runs the forward direct kernel over all output pixels of d on the pool. */
+static void dconv_forward_all(sl_kernel_ctx *ctx, const sl_dconv *d)
+{
+    int64_t pixels = d->n * d->oh * d->ow;
+    /* ~96 pixels (a multiple of 6 and 8) per index; the pool makes a few shards per thread */
+    dconv_job j = {.ctx = ctx, .d = d, .block = 96, .pixels = pixels};
+    sl_threadpool_parallel_for(sl_kernel_ctx_threadpool(ctx), (pixels + j.block - 1) / j.block, 1, dconv_fwd_shard, &j);
+}
+
+/* The kernels' description of g: input x, zero row for the padding. */
+static sl_dconv dconv_of(const conv_geom *g, const float *x, const float *zeros)
+{
+    return (sl_dconv){.x = x, .h = g->h, .w = g->w, .cin = g->c, .n = g->n, .oh = g->oh, .ow = g->ow, .o = g->o,
+                      .kh = g->kh, .kw = g->kw, .sh = g->sh, .sw = g->sw, .dh = g->dh, .dw = g->dw, .pt = g->pt,
+                      .pl = g->pl, .zeros = zeros};
+}
+
+static void conv2d_direct(sl_kernel_ctx *ctx, const conv_geom *g, const float *x, const float *f, float *y)
+{
+    float *zeros = sl_calloc((size_t)g->c + 16, sizeof(float));
+    if (!zeros) {
+        sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution");
+        return;
+    }
+    sl_dconv d = dconv_of(g, x, zeros);
+    d.f = f;
+    d.y = y;
+    dconv_forward_all(ctx, &d);
+    sl_free(zeros);
+}
+
+/* Stride 1: dx is the convolution of dy, padded by (k - 1) * d - p before
+ * (negative: cropped), with the filter flipped in space and transposed in
+ * channels. */
+static void conv2d_backprop_input_direct(sl_kernel_ctx *ctx, const conv_geom *g, const float *f, const float *dy,
+                                         float *dx)
+{
+    int64_t taps = g->kh * g->kw;
+    float *zeros = sl_calloc((size_t)g->o + 16, sizeof(float));
+    float *gf = sl_malloc(sizeof(float) * (size_t)(g->k * g->o) + 1);
+    if (!zeros || !gf) {
+        sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution");
+        goto out;
+    }
+    /* gf[t', o, c] = f[taps - 1 - t', c, o] */
+    for (int64_t t = 0; t < taps; t++)
+        for (int64_t c = 0; c < g->c; c++)
+            for (int64_t o = 0; o < g->o; o++)
+                gf[(t * g->o + o) * g->c + c] = f[((taps - 1 - t) * g->c + c) * g->o + o];
+    sl_dconv d = {.x = dy, .h = g->oh, .w = g->ow, .cin = g->o, .n = g->n, .oh = g->h, .ow = g->w, .o = g->c,
+                  .kh = g->kh, .kw = g->kw, .sh = 1, .sw = 1, .dh = g->dh, .dw = g->dw,
+                  .pt = (g->kh - 1) * g->dh - g->pt, .pl = (g->kw - 1) * g->dw - g->pl, .zeros = zeros,
+                  .f = gf, .y = dx};
+    dconv_forward_all(ctx, &d);
+out:
+    sl_free(gf);
+    sl_free(zeros);
+}
+
+static void conv2d_backprop_filter_direct(sl_kernel_ctx *ctx, const conv_geom *g, const float *x, const float *dy,
+                                          float *dw)
+{
+    sl_threadpool *pool = sl_kernel_ctx_threadpool(ctx);
+    int threads = pool ? sl_threadpool_num_threads(pool) + 1 : 1;
+    float **acc = sl_calloc((size_t)threads + 1, sizeof(float *));
+    if (!acc) {
+        sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution");
+        return;
+    }
+    sl_dconv d = dconv_of(g, x, NULL);
+    d.dy = dy;
+    /* accumulators are per thread, not per shard: the pool's usual few
+     * shards per thread even out a slow (preempted) thread */
+    int64_t pixels = g->rows, block = 64;
+    int64_t blocks = (pixels + block - 1) / block;
+    dconv_job j = {.ctx = ctx, .d = &d, .block = block, .pixels = pixels, .caller = sl_threadpool_current_thread_id(),
+                   .out = dw, .acc = acc, .acc_bytes = sizeof(float) * (size_t)(g->k * g->o)};
+    sl_threadpool_parallel_for(pool, blocks, 1, dconv_dw_shard, &j);
+    for (int i = 0; i <= threads; i++) {
+        if (!acc[i])
+            continue;
+        for (int64_t e = 0; e < g->k * g->o; e++)
+            dw[e] += acc[i][e];
+        sl_free(acc[i]);
+    }
+    sl_free(acc);
+}
+
 /* ---- forward -------------------------------------------------------------------- */
 
 static void conv_fwd_shard(void *arg, int64_t begin, int64_t end)
@@ -247,6 +390,10 @@ static void conv2d_compute(sl_kernel_ctx *ctx)
         return;
     if (g.k == 0) {
         memset(sl_tensor_data(y), 0, sl_tensor_byte_size(y));
+        return;
+    }
+    if (use_direct(&g)) {
+        conv2d_direct(ctx, &g, sl_tensor_data(x), sl_tensor_data(f), sl_tensor_data(y));
         return;
     }
     conv_job j = {ctx, &g, sl_tensor_data(x), sl_tensor_data(f), NULL, sl_tensor_data(y), tile_rows(&g), NULL};
@@ -322,6 +469,10 @@ static void conv2d_backprop_input_compute(sl_kernel_ctx *ctx)
     sl_tensor *dx = sl__k_out(ctx, 0, &xs);  /* zero-filled */
     if (!dx || g.rows == 0 || g.k == 0 || g.o == 0)
         return;
+    if (g.sh == 1 && g.sw == 1 && use_direct(&g)) {
+        conv2d_backprop_input_direct(ctx, &g, sl_tensor_data(f), sl_tensor_data(dy), sl_tensor_data(dx));
+        return;
+    }
     conv_job j = {ctx, &g, NULL, sl_tensor_data(f), sl_tensor_data(dy), sl_tensor_data(dx), tile_rows(&g), NULL};
     sl__k_blas_init();
     if (is_pointwise(&g)) {
@@ -385,6 +536,10 @@ static void conv2d_backprop_filter_compute(sl_kernel_ctx *ctx)
     sl_tensor *dw = sl__k_out(ctx, 0, &fs);  /* zero-filled */
     if (!dw || g.rows == 0 || g.k == 0 || g.o == 0)
         return;
+    if (use_direct(&g)) {
+        conv2d_backprop_filter_direct(ctx, &g, sl_tensor_data(x), sl_tensor_data(dy), sl_tensor_data(dw));
+        return;
+    }
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     conv_job j = {ctx, &g, sl_tensor_data(x), NULL, sl_tensor_data(dy), sl_tensor_data(dw), tile_rows(&g), &mu};
     sl__k_blas_init();
