@@ -226,24 +226,38 @@ sl_output sl_initializer_value(sl_graph *g, const sl_initializer *init, sl_dtype
     return v;
 }
 
+/* Pushes each '/'-separated component of path as a scope; returns how
+ * many were pushed (all of them, or the status is set and b failed). */
+static int push_path(sl_b *b, const char *path)
+{
+    char buf[256];
+    int k = 0;
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *save = NULL, *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        if (sl_graph_push_scope(b->graph, c, b->status) != SL_OK) {
+            b->failed = true;
+            break;
+        }
+        k++;
+    }
+    return k;
+}
+
 static sl_output variable_in(sl_b *b, const char *name, sl_dtype dtype, const sl_shape *shape,
                              const sl_initializer *init)
 {
     if (b->failed)
         return SL_NO_OUTPUT;
-    if (sl_graph_push_scope(b->graph, name, b->status) != SL_OK) {
-        b->failed = true;
-        return SL_NO_OUTPUT;
-    }
-    sl_code rc = sl_graph_push_scope(b->graph, "Initializer", b->status);
+    int k = push_path(b, name);
     sl_output v0 = SL_NO_OUTPUT;
-    if (rc == SL_OK) {
+    if (!b->failed && sl_graph_push_scope(b->graph, "Initializer", b->status) == SL_OK) {
         v0 = init_in(b, init, dtype, shape);
         sl_graph_pop_scope(b->graph);
     } else {
         b->failed = true;
     }
-    sl_graph_pop_scope(b->graph);
+    while (k-- > 0)
+        sl_graph_pop_scope(b->graph);
     if (b->failed)
         return SL_NO_OUTPUT;
     sl_output v = sl_variable(b->graph, name, dtype, shape, v0, b->status);
