@@ -201,9 +201,14 @@ static void flush(queue *q, waiter **done)
     while (progress) {
         progress = false;
         waiter **pp = &q->waiters;
+        bool dequeue_blocked = false;  /* an earlier dequeue waits: later ones wait behind it */
         while (*pp) {
             waiter *w = *pp;
             bool finished = false;
+            if (!w->is_enqueue && dequeue_blocked) {
+                pp = &w->next;
+                continue;
+            }
             if (w->is_enqueue) {
                 if (q->closed) {
                     finish(w, SL_CANCELLED, "queue '%s' is closed", q->name);
@@ -244,7 +249,10 @@ static void flush(queue *q, waiter **done)
                 w->next = *done;
                 *done = w;
             } else if (!w->is_enqueue) {
-                break;  /* dequeues are served in order */
+                /* dequeues are served in order, but enqueues behind a
+                 * waiting dequeue must still go in, or both wait forever */
+                dequeue_blocked = true;
+                pp = &w->next;
             } else {
                 pp = &w->next;
             }
