@@ -23,6 +23,7 @@ struct sl_queue_runner {
     pthread_mutex_t mu;
     sl_status *error;       /* first real error */
     atomic_bool stopping;
+    atomic_bool exhausted;  /* a thread saw its readers run out */
 };
 
 static void run_target(sl_queue_runner *qr, const char *name, sl_status *st)
@@ -42,7 +43,7 @@ static void *runner_main(void *arg)
         if (rc == SL_OK)
             continue;
         if (rc == SL_OUT_OF_RANGE && !strstr(sl_status_message(st), "closed")) {
-            run_target(qr, qr->close, st2);  /* readers exhausted: let consumers drain */
+            atomic_store(&qr->exhausted, true);
         } else if (rc != SL_CANCELLED && rc != SL_OUT_OF_RANGE && !atomic_load(&qr->stopping)) {
             pthread_mutex_lock(&qr->mu);
             if (sl_status_is_ok(qr->error))
@@ -52,9 +53,12 @@ static void *runner_main(void *arg)
         }
         break;
     }
+    /* the last thread out closes the queue once the readers ran out (as
+     * TF's QueueRunner): earlier threads may still hold records to enqueue */
+    if (atomic_fetch_sub(&qr->running, 1) == 1 && atomic_load(&qr->exhausted) && st2)
+        run_target(qr, qr->close, st2);
     sl_status_free(st);
     sl_status_free(st2);
-    atomic_fetch_sub(&qr->running, 1);
     return NULL;
 }
 

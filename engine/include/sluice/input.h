@@ -78,8 +78,9 @@ typedef struct sl_queue_runner sl_queue_runner;
 
 /* Starts `threads` threads that each run the node `enqueue_op` in
  * `session` again and again.  When a run fails with OUT_OF_RANGE (the
- * readers are exhausted), the thread runs `close_op` (a QueueCloseV2:
- * consumers then drain the queue and see OUT_OF_RANGE) and ends; on
+ * readers are exhausted), the thread ends, and the last thread to end
+ * runs `close_op` (a QueueCloseV2: consumers then drain the queue and see
+ * OUT_OF_RANGE); on
  * CANCELLED it ends quietly; on any other error it records it (first one
  * wins), runs `cancel_op` if given, and ends.  close_op and cancel_op may
  * be NULL.  NULL + status when a thread cannot start.  The session is
