@@ -399,7 +399,8 @@ sl_code sl__io_register_decode_kernels(sl_status *status)
 void sl__io_kernels_register(void)
 {
     sl_status *st = sl_status_new();
-    if (sl__io_register_reader_kernels(st) != SL_OK || sl__io_register_decode_kernels(st) != SL_OK) {
+    if (sl__io_register_reader_kernels(st) != SL_OK || sl__io_register_decode_kernels(st) != SL_OK ||
+        sl__io_register_summary_kernels(st) != SL_OK) {
         fprintf(stderr, "sluice: bad built-in input kernel: %s\n", sl_status_message(st));
         abort();
     }

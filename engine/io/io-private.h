@@ -13,6 +13,7 @@ void sl__io_to_host(void *data, size_t elem, size_t n);
 
 sl_code sl__io_register_reader_kernels(sl_status *status);
 sl_code sl__io_register_decode_kernels(sl_status *status);
+sl_code sl__io_register_summary_kernels(sl_status *status);
 
 /* Registers both sets; a failure is a programmer error and aborts. */
 void sl__io_kernels_register(void);

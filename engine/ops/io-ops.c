@@ -71,3 +71,51 @@ void sl__ops_register_io(void)
 {
     sl__op_register_table(io_ops, SL_COUNTOF(io_ops));
 }
+
+/* ---- Summaries (TF1's summary ops and TF2's summary-writer resource) ---- */
+
+#define REAL_TYPES "{float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}"
+
+static const sl_op_spec summary_ops[] = {
+    {.name = "ScalarSummary", .inputs = {"tags: string", "values: T"}, .outputs = {"summary: string"},
+     .attrs = {"T: " REAL_TYPES}, .shape_fn = sl__shape_scalar,
+     .summary = "a Summary of simple_value scalars, one per tag"},
+    {.name = "HistogramSummary", .inputs = {"tag: string", "values: T"}, .outputs = {"summary: string"},
+     .attrs = {"T: " REAL_TYPES " = DT_FLOAT"}, .shape_fn = sl__shape_scalar,
+     .summary = "a Summary with a histogram (TF1's exponential buckets) of values"},
+    {.name = "ImageSummary", .inputs = {"tag: string", "tensor: T"}, .outputs = {"summary: string"},
+     .attrs = {"max_images: int >= 1 = 3", "T: {uint8, float, half, double} = DT_FLOAT"},
+     .shape_fn = sl__shape_scalar, .summary = "a Summary of up to max_images PNG images of [batch, h, w, c]"},
+    {.name = "TensorSummaryV2", .inputs = {"tag: string", "tensor: T", "serialized_summary_metadata: string"},
+     .outputs = {"summary: string"}, .attrs = {"T: type"}, .shape_fn = sl__shape_scalar,
+     .summary = "a Summary holding a tensor with plugin metadata"},
+    {.name = "TensorSummary", .inputs = {"tensor: T"}, .outputs = {"summary: string"},
+     .attrs = {"T: type", "description: string = ''", "labels: list(string) = []", "display_name: string = ''"},
+     .shape_fn = sl__shape_scalar, .summary = "a Summary holding a tensor"},
+    {.name = "MergeSummary", .inputs = {"inputs: N * string"}, .outputs = {"summary: string"},
+     .attrs = {"N: int >= 1"}, .shape_fn = sl__shape_scalar, .summary = "the union of serialized Summary protos"},
+    {.name = "SummaryWriter", .outputs = {"writer: resource"},
+     .attrs = {"shared_name: string = ''", "container: string = ''"}, .shape_fn = sl__shape_scalar,
+     .flags = SL_OP_STATEFUL, .summary = "a handle to an event-file writer"},
+    {.name = "CreateSummaryFileWriter",
+     .inputs = {"writer: resource", "logdir: string", "max_queue: int32", "flush_millis: int32", "filename_suffix: string"},
+     .flags = SL_OP_STATEFUL, .summary = "opens an event file in logdir for the writer"},
+    {.name = "WriteSummary", .inputs = {"writer: resource", "step: int64", "tensor: T", "tag: string", "summary_metadata: string"},
+     .attrs = {"T: type"}, .flags = SL_OP_STATEFUL, .summary = "writes a tensor summary"},
+    {.name = "WriteScalarSummary", .inputs = {"writer: resource", "step: int64", "tag: string", "value: T"},
+     .attrs = {"T: " REAL_TYPES}, .flags = SL_OP_STATEFUL, .summary = "writes a scalar (TF2 form)"},
+    {.name = "WriteHistogramSummary", .inputs = {"writer: resource", "step: int64", "tag: string", "values: T"},
+     .attrs = {"T: " REAL_TYPES " = DT_FLOAT"}, .flags = SL_OP_STATEFUL, .summary = "writes a histogram (TF2 form)"},
+    {.name = "WriteRawProtoSummary", .inputs = {"writer: resource", "step: int64", "tensor: string"},
+     .flags = SL_OP_STATEFUL, .summary = "writes serialized Summary protos (MergeSummary's output)"},
+    {.name = "FlushSummaryWriter", .inputs = {"writer: resource"}, .flags = SL_OP_STATEFUL,
+     .summary = "hands what the writer queued to the file"},
+    {.name = "CloseSummaryWriter", .inputs = {"writer: resource"}, .flags = SL_OP_STATEFUL,
+     .summary = "flushes and closes the writer's event file"},
+};
+
+void sl__ops_register_summary(void);
+void sl__ops_register_summary(void)
+{
+    sl__op_register_table(summary_ops, SL_COUNTOF(summary_ops));
+}
