@@ -17,6 +17,7 @@ typedef struct command {
 static const command commands[] = {
     {"gradients", sl_cmd_gradients, "add the gradients of a loss to a graph and write it"},
     {"inspect", sl_cmd_inspect, "describe a graph (.pb/.pbtxt): nodes, ops, inputs, outputs, devices"},
+    {"train", sl_cmd_train, "train a run spec: progress, event files, checkpoints, resume, evaluation"},
 #if HAVE_NPY
     {"run", sl_cmd_run, "run one step of a graph with .npy feeds; write the fetches as .npy"},
 #endif
