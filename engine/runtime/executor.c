@@ -1214,6 +1214,7 @@ static void async_done(sl_kernel_ctx *ctx, void *arg)
     sl__kernel_values_release(a->outs, item->num_outputs);
     sl_status_free(a->status);
     sl_free(a->ins);
+    sl_free(a->outs);
     sl_free(a);
     /* continue on the pool: the caller of done() may hold locks */
     for (int i = 0; i < r.n; i++)
