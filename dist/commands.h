@@ -8,6 +8,7 @@ int sl_cmd_inspect(int argc, char **argv);
 int sl_cmd_gradients(int argc, char **argv);
 int sl_cmd_run(int argc, char **argv);
 int sl_cmd_devices(int argc, char **argv);
+int sl_cmd_train(int argc, char **argv);
 
 /* Prints "sluice: <message>" to stderr; returns 1. */
 int sl_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

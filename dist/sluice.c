@@ -19,6 +19,7 @@ static const command commands[] = {
     {"export", sl_cmd_export, "write every point of one series of a logdir as CSV or JSON"},
     {"gradients", sl_cmd_gradients, "add the gradients of a loss to a graph and write it"},
     {"inspect", sl_cmd_inspect, "describe a graph (.pb/.pbtxt) or a logdir/event file"},
+    {"train", sl_cmd_train, "train a run spec: progress, event files, checkpoints, resume, evaluation"},
     {"run", sl_cmd_run, "run one step of a graph with .npy feeds; write the fetches as .npy"},
 };
 

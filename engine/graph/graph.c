@@ -385,6 +385,38 @@ LIST_GETTER(sl_node_attr_int_list, int64_t, i, SL_ATTR_LIST_INT)
 LIST_GETTER(sl_node_attr_float_list, float, f, SL_ATTR_LIST_FLOAT)
 LIST_GETTER(sl_node_attr_type_list, int, type, SL_ATTR_LIST_TYPE)
 
+int sl_node_attr_list_size(const sl_node *n, const char *name)
+{
+    bool empty;
+    const Tensorflow__AttrValue__ListValue *l = list_of(n, name, &empty);
+    if (empty)
+        return 0;
+    if (!l)
+        return -1;
+    return sl__attr_value_list_size(sl__node_find_attr(n, name)->value);
+}
+
+bool sl_node_attr_string_at(const sl_node *n, const char *name, int i, const char **out, size_t *len)
+{
+    bool empty;
+    const Tensorflow__AttrValue__ListValue *l = list_of(n, name, &empty);
+    if (!l || i < 0 || (size_t)i >= l->n_s)
+        return false;
+    *out = (const char *)l->s[i].data;
+    *len = l->s[i].len;
+    return true;
+}
+
+bool sl_node_attr_shape_at(const sl_node *n, const char *name, int i, sl_shape *out)
+{
+    bool empty;
+    const Tensorflow__AttrValue__ListValue *l = list_of(n, name, &empty);
+    if (!l || i < 0 || (size_t)i >= l->n_shape)
+        return false;
+    *out = sl__shape_from_proto(l->shape[i]);
+    return true;
+}
+
 int sl_node_num_attrs(const sl_node *n) { return n->num_attrs; }
 
 const char *sl_node_attr_name(const sl_node *n, int i)

@@ -6,6 +6,8 @@
 void sl__ops_register_array(void);
 void sl__ops_register_control_flow(void);
 void sl__ops_register_data_flow(void);
+void sl__ops_register_io(void);
+void sl__ops_register_summary(void);
 void sl__ops_register_math(void);
 void sl__ops_register_nn(void);
 void sl__ops_register_random(void);
@@ -18,6 +20,8 @@ void sl__ops_register_builtin(void)
     sl__ops_register_array();
     sl__ops_register_control_flow();
     sl__ops_register_data_flow();
+    sl__ops_register_io();
+    sl__ops_register_summary();
     sl__ops_register_math();
     sl__ops_register_nn();
     sl__ops_register_random();

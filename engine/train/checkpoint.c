@@ -28,36 +28,6 @@
 #define FOOTER_SIZE 48
 #define RESTART_INTERVAL 16
 
-/* ---- CRC-32C ----------------------------------------------------------------- */
-
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
-uint32_t sl_crc32c_extend(uint32_t crc, const void *data, size_t len)
-{
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, crc_init);
-    const unsigned char *p = data;
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++)
-        crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-    return ~crc;
-}
-
-uint32_t sl_crc32c_mask(uint32_t crc)
-{
-    return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
-}
-
 /* ---- Varints and a growable buffer --------------------------------------------- */
 
 typedef struct buf {

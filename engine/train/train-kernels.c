@@ -9,7 +9,8 @@
 void sl__train_kernels_register(void)
 {
     sl_status *st = sl_status_new();
-    if (sl__train_register_grad_kernels(st) != SL_OK || sl__train_register_training_kernels(st) != SL_OK) {
+    if (sl__train_register_grad_kernels(st) != SL_OK || sl__train_register_training_kernels(st) != SL_OK ||
+        sl__train_register_checkpoint_kernels(st) != SL_OK) {
         fprintf(stderr, "sluice: bad built-in training kernel: %s\n", sl_status_message(st));
         abort();
     }

@@ -8,6 +8,7 @@
 
 sl_code sl__train_register_grad_kernels(sl_status *status);
 sl_code sl__train_register_training_kernels(sl_status *status);
+sl_code sl__train_register_checkpoint_kernels(sl_status *status);
 
 /* Registers both sets; a failure is a programmer error and aborts. */
 void sl__train_kernels_register(void);

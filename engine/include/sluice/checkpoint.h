@@ -27,6 +27,7 @@
 #include "sluice/macros.h"
 #include "sluice/shape.h"
 #include "sluice/status.h"
+#include "sluice/summaries/crc32c.h"  /* sl_crc32c_extend, sl_crc32c_mask */
 #include "sluice/tensor.h"
 
 SL_BEGIN_DECLS
@@ -62,9 +63,5 @@ SL_API sl_tensor *sl_checkpoint_read(sl_checkpoint_reader *reader, const char *n
 SL_API sl_code sl_checkpoint_write(const char *prefix, const char *const *names,
                                    const sl_tensor *const *tensors, int n, sl_status *status);
 
-/* The masked CRC-32C TF stores (crc >> 15 | crc << 17) + 0xa282ead8 of
- * data; and the raw CRC-32C (Castagnoli), extendable from crc. */
-SL_API uint32_t sl_crc32c_extend(uint32_t crc, const void *data, size_t len);
-SL_API uint32_t sl_crc32c_mask(uint32_t crc);
 
 SL_END_DECLS

@@ -189,6 +189,15 @@ SL_API bool sl_node_attr_float_list(const sl_node *node, const char *name, const
 SL_API bool sl_node_attr_type_list(const sl_node *node, const char *name, const int **out,
                                    int *n);
 
+/* Lists of strings and shapes, entry by entry: the number of entries of
+ * a list attr (-1 when the node has no list attr of that name), and entry
+ * i (false when out of range or of another kind).  Strings point into the
+ * graph (borrowed) and are not NUL-terminated. */
+SL_API int sl_node_attr_list_size(const sl_node *node, const char *name);
+SL_API bool sl_node_attr_string_at(const sl_node *node, const char *name, int i, const char **out,
+                                   size_t *len);
+SL_API bool sl_node_attr_shape_at(const sl_node *node, const char *name, int i, sl_shape *out);
+
 /* Number of attrs on the node and the i-th attr's name (sorted by name). */
 SL_API int sl_node_num_attrs(const sl_node *node);
 SL_API const char *sl_node_attr_name(const sl_node *node, int i);

@@ -105,6 +105,7 @@ void sl__k_blas_init(void)
 
 void sl__kernels_register_basic(void);
 void sl__train_kernels_register(void);  /* engine/train: gradient-only ops, optimizer updates */
+void sl__io_kernels_register(void);     /* engine/io: readers, decoders, Example parsing */
 void sl__runtime_kernels_register(void);  /* engine/runtime: control flow, state, queues, send/recv */
 void sl__kernels_register_unary(void);
 void sl__kernels_register_binary(void);
@@ -136,6 +137,7 @@ void sl__kernels_register_builtin(void)
     sl__kernels_register_pool();
     sl__kernels_register_random();
     sl__train_kernels_register();
+    sl__io_kernels_register();
     sl__kernels_register_array_shape();
     sl__kernels_register_array_slice();
     sl__kernels_register_array_join();
