@@ -817,6 +817,7 @@ studio_graph_canvas_fit (StudioGraphCanvas *c)
     int W = gtk_widget_get_width (GTK_WIDGET (c)), H = gtk_widget_get_height (GTK_WIDGET (c));
     if (!graph_bounds (c, &x0, &y0, &x1, &y1) || W <= 0)
         return;
+    compute_frames (c);   /* fresh: the first fit comes before any draw */
     for (guint k = 0; k < c->scopes->len; k++) {   /* frames stick out a little */
         Scope *s = g_ptr_array_index (c->scopes, k);
         x0 = MIN (x0, s->x0);
