@@ -336,19 +336,24 @@ hit_test (StudioGraphCanvas *c, double wx, double wy)
         studio_node_size (sn, &w, &hh);
         if (gx < x - r || gx > x + w + r || gy < y - r || gy > y + hh + r)
             continue;
+        /* inside the box a port reaches less far: zoomed out, the ports'
+         * reach would cover the whole box and a click on it would start
+         * a wire instead of selecting */
+        gboolean inside = gx >= x && gx <= x + w && gy >= y && gy <= y + hh;
+        double reach = inside ? MIN (r, hh * 0.3) : r;
         for (int k = 0; k < sn->n_outputs; k++) {
             double px, py;
             port_point (c, i, FALSE, k, &px, &py);
-            if (hypot (gx - px, gy - py) <= r)
+            if (hypot (gx - px, gy - py) <= reach)
                 return (Hit) { HIT_OUT, i, k, -1 };
         }
         for (int k = 0; k < sn->n_inputs; k++) {
             double px, py;
             port_point (c, i, TRUE, k, &px, &py);
-            if (hypot (gx - px, gy - py) <= r)
+            if (hypot (gx - px, gy - py) <= reach)
                 return (Hit) { HIT_IN, i, k, -1 };
         }
-        if (gx >= x && gx <= x + w && gy >= y && gy <= y + hh)
+        if (inside)
             return (Hit) { HIT_NODE, i, -1, -1 };
     }
     for (guint k = 0; k < c->scopes->len; k++) {
@@ -1127,6 +1132,21 @@ drag_end (GtkGestureDrag *g, double dx, double dy, StudioGraphCanvas *c)
     gtk_widget_queue_draw (GTK_WIDGET (c));
 }
 
+typedef struct {
+    StudioGraphCanvas *canvas;
+    double gx, gy;
+} AddLater;
+
+static gboolean
+add_later (gpointer data)
+{
+    AddLater *a = data;
+    g_signal_emit (a->canvas, signals[SIG_ADD_REQUESTED], 0, a->gx, a->gy, NULL);
+    g_object_unref (a->canvas);
+    g_free (a);
+    return G_SOURCE_REMOVE;
+}
+
 static void
 pressed (GtkGestureClick *g, int n_press, double x, double y, StudioGraphCanvas *c)
 {
@@ -1134,9 +1154,13 @@ pressed (GtkGestureClick *g, int n_press, double x, double y, StudioGraphCanvas 
         return;
     Hit h = hit_test (c, x, y);
     if (h.kind == HIT_NONE) {
-        double gx, gy;
-        to_graph (c, x, y, &gx, &gy);
-        g_signal_emit (c, signals[SIG_ADD_REQUESTED], 0, gx, gy, NULL);
+        /* after this press is handled: the drag gesture's press takes the
+         * keyboard focus to the canvas, and the search opened here must
+         * keep it (typing right after a double-click went to the canvas) */
+        AddLater *a = g_new (AddLater, 1);
+        a->canvas = g_object_ref (c);
+        to_graph (c, x, y, &a->gx, &a->gy);
+        g_idle_add (add_later, a);
     }
 }
 
