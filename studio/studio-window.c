@@ -356,13 +356,40 @@ studio_window_is_ready (StudioWindow *w)
     return w->ready;
 }
 
+/* Opens a graph the user picked: here, or in a new window when this one
+ * has unsaved changes (they are not thrown away).  A file that cannot be
+ * read is reported here and opens no window. */
+static void
+open_path (StudioWindow *w, const char *path)
+{
+    if (!studio_document_is_modified (w->doc)) {
+        studio_window_open (w, path);
+        return;
+    }
+    StudioDocument *probe = studio_document_new ();
+    GError *e = NULL;
+    gboolean ok = !g_file_test (path, G_FILE_TEST_EXISTS) || studio_document_load (probe, path, &e);
+    g_object_unref (probe);
+    if (!ok) {
+        show_banner (w, e->message);
+        g_error_free (e);
+        return;
+    }
+    StudioWindow *nw = studio_window_new (gtk_window_get_application (GTK_WINDOW (w)));
+    int width, height;
+    gtk_window_get_default_size (GTK_WINDOW (w), &width, &height);
+    gtk_window_set_default_size (GTK_WINDOW (nw), width, height);
+    gtk_window_present (GTK_WINDOW (nw));
+    studio_window_open (nw, path);
+}
+
 static void
 open_response (GtkNativeDialog *d, int response, StudioWindow *w)
 {
     if (response == GTK_RESPONSE_ACCEPT) {
         GFile *f = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (d));
         char *path = g_file_get_path (f);
-        studio_window_open (w, path);
+        open_path (w, path);
         g_free (path);
         g_object_unref (f);
     }
@@ -387,7 +414,7 @@ act_open (GSimpleAction *a, GVariant *p, gpointer data)
 static void
 act_open_recent (GSimpleAction *a, GVariant *p, gpointer data)
 {
-    studio_window_open (data, g_variant_get_string (p, NULL));
+    open_path (data, g_variant_get_string (p, NULL));
 }
 
 static gboolean

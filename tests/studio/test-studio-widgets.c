@@ -379,6 +379,185 @@ test_window_actions_edit_the_document (void **state)
     close_window (win);
 }
 
+/* ---- bad input ------------------------------------------------------------ */
+
+static char *
+write_tmp (const char *dir, const char *name, const void *data, gssize len)
+{
+    char *path = g_build_filename (dir, name, NULL);
+    assert_true (g_file_set_contents (path, data, len, NULL));
+    return path;
+}
+
+static int
+count_windows (void)
+{
+    GListModel *tops = gtk_window_get_toplevels ();
+    return (int) g_list_model_get_n_items (tops);
+}
+
+static void
+test_window_bad_files_leave_the_graph (void **state)
+{
+    char *dir = g_dir_make_tmp ("studio-widgets-XXXXXX", NULL);
+    StudioWindow *win = new_window (1100, 700);
+    StudioDocument *doc = studio_window_get_document (win);
+    assert_true (studio_template_apply (doc, "dense", NULL, 0, 40, 40, NULL, NULL));
+    GBytes *before = export (win);
+    int n = studio_document_get_n_nodes (doc);
+
+    const char garbage[] = "\xff\xfe\x00\x13not a graph\x00\x01\x02";
+    char *corrupt = write_tmp (dir, "corrupt.pb", garbage, sizeof garbage);
+    char *notes = write_tmp (dir, "notes.pbtxt", "These are notes.\n{ [", -1);
+    /* a real graph cut in the middle */
+    char *truncated = NULL;
+    {
+        char *src = g_build_filename (STUDIO_FIXTURES_DIR, "graphs", "tfrust_regression_model.pb", NULL);
+        char *data;
+        gsize len;
+        if (g_file_get_contents (src, &data, &len, NULL)) {
+            truncated = write_tmp (dir, "truncated.pb", data, (gssize) len / 2);
+            g_free (data);
+        }
+        g_free (src);
+    }
+    const char *bad[] = { corrupt, notes, dir /* a folder */, truncated };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+        if (!bad[i])
+            continue;
+        assert_false (studio_window_open (win, bad[i]));
+        char *base = g_path_get_basename (bad[i]);
+        if (!strstr (studio_window_get_banner (win), base))
+            fail_msg ("banner for %s: '%s'", bad[i], studio_window_get_banner (win));
+        g_free (base);
+        /* the graph, its undo history and its modified state stay */
+        assert_int_equal (studio_document_get_n_nodes (doc), n);
+        GBytes *after = export (win);
+        assert_true (g_bytes_equal (before, after));
+        g_bytes_unref (after);
+        assert_true (studio_document_can_undo (doc));
+        assert_true (studio_document_is_modified (doc));
+        spin (10);
+    }
+    /* and the window still edits and draws */
+    assert_true (studio_document_add_node (doc, "NoOp", "still_here", 0, 0, NULL, NULL));
+    gtk_widget_queue_draw (GTK_WIDGET (studio_window_get_canvas (win)));
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (studio_window_get_canvas (win)));
+
+    /* opening a good graph while this one has unsaved changes: a new
+     * window, this graph kept; a bad one that way: no window, an error */
+    char *good = g_build_filename (dir, "good.pbtxt", NULL);
+    {
+        StudioDocument *d2 = studio_document_new ();
+        assert_true (studio_template_apply (d2, "dropout", NULL, 0, 0, 0, NULL, NULL));
+        assert_true (studio_document_save (d2, good, NULL));
+        g_object_unref (d2);
+    }
+    int windows = count_windows ();
+    g_action_group_activate_action (G_ACTION_GROUP (win), "open-recent", g_variant_new_string (corrupt));
+    spin (20);
+    assert_int_equal (count_windows (), windows);
+    assert_non_null (strstr (studio_window_get_banner (win), "corrupt.pb"));
+    g_action_group_activate_action (G_ACTION_GROUP (win), "open-recent", g_variant_new_string (good));
+    spin (50);
+    assert_int_equal (count_windows (), windows + 1);
+    assert_non_null (studio_document_find (doc, "still_here", NULL));
+    StudioWindow *other = NULL;
+    GListModel *tops = gtk_window_get_toplevels ();
+    for (guint i = 0; i < g_list_model_get_n_items (tops); i++) {
+        GObject *t = g_list_model_get_item (tops, i);
+        if (STUDIO_IS_WINDOW (t) && STUDIO_WINDOW (t) != win)
+            other = STUDIO_WINDOW (t);
+        g_object_unref (t);
+    }
+    assert_non_null (other);
+    assert_string_equal (studio_document_get_path (studio_window_get_document (other)), good);
+    close_window (other);
+    /* a clean window opens in place */
+    studio_document_forget_history (doc);
+    g_action_group_activate_action (G_ACTION_GROUP (win), "open-recent", g_variant_new_string (good));
+    spin (50);
+    assert_int_equal (count_windows (), windows);
+    assert_string_equal (studio_document_get_path (doc), good);
+
+    g_bytes_unref (before);
+    close_window (win);
+    const char *files[] = { corrupt, notes, truncated, good };
+    for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+        if (files[i])
+            g_remove (files[i]);
+    g_rmdir (dir);
+    g_free (corrupt);
+    g_free (notes);
+    g_free (truncated);
+    g_free (good);
+    g_free (dir);
+}
+
+static void
+test_window_unknown_ops_shown_marked_editable (void **state)
+{
+    const char *text =
+        "node { name: 'x' op: 'Placeholder' attr { key: 'dtype' value { type: DT_FLOAT } }\n"
+        "  attr { key: 'shape' value { shape { dim { size: -1 } dim { size: 4 } } } } }\n"
+        "node { name: 'spell' op: 'FancyActivation' input: 'x'\n"
+        "  attr { key: 'T' value { type: DT_FLOAT } } attr { key: 'alpha' value { f: 0.25 } } }\n"
+        "node { name: 'out' op: 'Relu' input: 'spell' attr { key: 'T' value { type: DT_FLOAT } } }\n";
+    char *dir = g_dir_make_tmp ("studio-widgets-XXXXXX", NULL);
+    char *path = write_tmp (dir, "fancy.pbtxt", text, -1);
+    StudioWindow *win = new_window (1100, 700);
+    StudioDocument *doc = studio_window_get_document (win);
+    assert_true (studio_window_open (win, path));
+    spin (50);
+    StudioGraphCanvas *c = studio_window_get_canvas (win);
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (c));
+
+    /* shown: every node has a box on screen; marked: a problem row */
+    graphene_rect_t r;
+    assert_true (studio_graph_canvas_get_node_rect (c, "spell", &r));
+    assert_true (studio_graph_canvas_get_node_rect (c, "out", &r));
+    const StudioNode *spell = studio_document_find (doc, "spell", NULL);
+    assert_int_equal (spell->state, STUDIO_NODE_UNKNOWN_OP);
+    assert_non_null (strstr (spell->message, "FancyActivation"));
+    GtkWidget *row = find_widget (GTK_WIDGET (win), is_problem_row, NULL);
+    assert_non_null (row);
+    assert_string_equal (g_object_get_data (G_OBJECT (row), "node"), "spell");
+
+    /* editable: its attr through the inspector, then wired to a new node */
+    studio_window_select (win, "spell");
+    spin (30);
+    GtkWidget *alpha = find_widget (GTK_WIDGET (win), is_attr_widget, (gpointer) "alpha");
+    assert_non_null (alpha);
+    gtk_editable_set_text (GTK_EDITABLE (alpha), "0.5");
+    g_signal_emit_by_name (alpha, "activate");
+    spin (30);
+    assert_true (studio_document_add_node (doc, "Identity", "tap", 300, 300, NULL, NULL));
+    assert_true (studio_document_connect (doc, "spell", 0, "tap", 0, NULL));
+    activate (win, "save");
+    assert_false (studio_document_is_modified (doc));
+
+    /* saved as it was: reopened, the op and the edited attr are there */
+    StudioDocument *back = studio_document_new ();
+    assert_true (studio_document_load (back, path, NULL));
+    const StudioNode *b = studio_document_find (back, "spell", NULL);
+    assert_string_equal (b->def->op, "FancyActivation");
+    gboolean found = FALSE;
+    for (size_t i = 0; i < b->def->n_attr; i++)
+        if (!strcmp (b->def->attr[i]->key, "alpha")) {
+            found = TRUE;
+            assert_float_equal (b->def->attr[i]->value->f, 0.5, 1e-6);
+        }
+    assert_true (found);
+    assert_string_equal (studio_document_find (back, "tap", NULL)->def->input[0], "spell");
+    g_object_unref (back);
+
+    close_window (win);
+    g_remove (path);
+    g_rmdir (dir);
+    g_free (path);
+    g_free (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -389,6 +568,8 @@ main (int argc, char **argv)
         cmocka_unit_test (test_canvas_maps_nodes_and_ports),
         cmocka_unit_test (test_window_inspector_edit_shows_problem_and_undoes),
         cmocka_unit_test (test_window_actions_edit_the_document),
+        cmocka_unit_test (test_window_bad_files_leave_the_graph),
+        cmocka_unit_test (test_window_unknown_ops_shown_marked_editable),
     };
     return cmocka_run_group_tests_name ("studio-widgets", tests, NULL, NULL);
 }
