@@ -67,6 +67,13 @@ gboolean studio_graph_canvas_get_node_rect (StudioGraphCanvas *c, const char *na
 gboolean studio_graph_canvas_get_port_point (StudioGraphCanvas *c, const char *name,
                                              gboolean is_input, int k, double *wx, double *wy);
 
+/* Drawing counters (tests): snapshots taken, times the graph layer was
+ * drawn again (it is kept while nothing it shows changes: pointer
+ * feedback and redraws asked for by GTK reuse it), and the nodes the last
+ * drawing painted (only those in view). */
+void studio_graph_canvas_get_stats (StudioGraphCanvas *c, guint *frames, guint *content_builds,
+                                    guint *nodes_drawn);
+
 /* Collapses or expands a name scope. */
 void studio_graph_canvas_set_collapsed (StudioGraphCanvas *c, const char *scope, gboolean collapsed);
 gboolean studio_graph_canvas_is_collapsed (StudioGraphCanvas *c, const char *scope);

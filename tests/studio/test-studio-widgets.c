@@ -379,6 +379,94 @@ test_window_actions_edit_the_document (void **state)
     close_window (win);
 }
 
+/* ---- the big graph: first view, redraws ------------------------------- */
+
+typedef struct {
+    StudioGraphCanvas *canvas;
+    guint builds;
+} DrawWait;
+
+static gboolean
+drew_again (gpointer data)
+{
+    DrawWait *d = data;
+    guint builds;
+    studio_graph_canvas_get_stats (d->canvas, NULL, &builds, NULL);
+    return builds > d->builds;
+}
+
+static void
+test_large_graph_first_view_and_redraws (void **state)
+{
+    char *path = g_build_filename (STUDIO_FIXTURES_DIR, "graphs", "hello_tf_c_api_sru_frozen_graph.pb", NULL);
+    if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
+        g_free (path);
+        skip ();
+    }
+    StudioWindow *win = new_window (1400, 860);
+    StudioGraphCanvas *c = studio_window_get_canvas (win);
+    StudioDocument *doc = studio_window_get_document (win);
+    guint frames, builds, drawn;
+    studio_graph_canvas_get_stats (c, &frames, &builds, &drawn);
+
+    /* the first view: open (read, validate, lay out) and draw */
+    DrawWait dw = { c, builds };
+    gint64 t0 = g_get_monotonic_time ();
+    assert_true (studio_window_open (win, path));
+    gint64 t1 = g_get_monotonic_time ();
+    assert_true (spin_until (drew_again, &dw, 10000));
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (win));   /* the frame painted */
+    gint64 t2 = g_get_monotonic_time ();
+    int n = studio_document_get_n_nodes (doc);
+    studio_graph_canvas_get_stats (c, &frames, &builds, &drawn);
+    print_message ("549-node graph: %d nodes, open+layout %.0f ms, first view drawn after %.0f ms "
+                   "(%u nodes painted)\n", n, (t1 - t0) / 1e3, (t2 - t0) / 1e3, drawn);
+    assert_int_equal (n, 549);
+    assert_true (t2 - t0 < 2 * G_USEC_PER_SEC);
+    assert_int_equal (studio_document_count_problems (doc), 0);
+    assert_false (studio_document_is_modified (doc));   /* the layout is not an edit */
+
+    /* nothing changes: no drawing at all */
+    spin (150);
+    studio_graph_canvas_get_stats (c, &frames, &builds, NULL);
+    spin (400);
+    guint frames2, builds2;
+    studio_graph_canvas_get_stats (c, &frames2, &builds2, NULL);
+    assert_int_equal (frames2, frames);
+    assert_int_equal (builds2, builds);
+
+    /* GTK asks for a frame (a window change, pointer feedback): the graph
+     * layer is reused, not drawn again */
+    gtk_widget_queue_draw (GTK_WIDGET (c));
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (c));
+    spin (30);
+    studio_graph_canvas_get_stats (c, &frames2, &builds2, NULL);
+    assert_true (frames2 > frames);
+    assert_int_equal (builds2, builds);
+
+    /* a change it shows: drawn once more */
+    dw.builds = builds2;
+    const char *some = studio_document_get_node (doc, 10)->def->name;
+    studio_graph_canvas_select (c, some, FALSE);
+    assert_true (spin_until (drew_again, &dw, 2000));
+    spin (30);
+    guint builds3;
+    studio_graph_canvas_get_stats (c, NULL, &builds3, NULL);
+    assert_int_equal (builds3, builds2 + 1);
+
+    /* zoomed in on one node, only the nodes in view are painted */
+    dw.builds = builds3;
+    studio_window_select (win, some);
+    studio_graph_canvas_zoom (c, 2.0);
+    assert_true (spin_until (drew_again, &dw, 2000));
+    studio_graph_canvas_get_stats (c, NULL, NULL, &drawn);
+    print_message ("zoomed in on %s: %u of %d nodes painted\n", some, drawn, n);
+    assert_true (drawn >= 1 && drawn < (guint) n / 4);
+
+    close_window (win);
+    g_free (path);
+}
+
 /* ---- bad input ------------------------------------------------------------ */
 
 static char *
@@ -569,6 +657,7 @@ main (int argc, char **argv)
         cmocka_unit_test (test_window_inspector_edit_shows_problem_and_undoes),
         cmocka_unit_test (test_window_actions_edit_the_document),
         cmocka_unit_test (test_window_bad_files_leave_the_graph),
+        cmocka_unit_test (test_large_graph_first_view_and_redraws),
         cmocka_unit_test (test_window_unknown_ops_shown_marked_editable),
     };
     return cmocka_run_group_tests_name ("studio-widgets", tests, NULL, NULL);
