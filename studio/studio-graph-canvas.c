@@ -639,6 +639,7 @@ draw_node (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout, int i)
             const StudioPort *p = is_in ? &n->inputs[k] : &n->outputs[k];
             double px, py;
             port_point (c, i, is_in, k, &px, &py);
+            cairo_new_sub_path (cr);   /* no line from the last label drawn */
             cairo_arc (cr, px, py, STUDIO_PORT_RADIUS, 0, 2 * G_PI);
             rgb (cr, dtype_color (p->dtype), 1);
             cairo_fill_preserve (cr);
@@ -665,6 +666,7 @@ draw_node (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout, int i)
     /* error badge and message in place */
     if (err || unknown) {
         double bx = x + w - 2, by = y + 2;
+        cairo_new_sub_path (cr);
         cairo_arc (cr, bx, by, 8, 0, 2 * G_PI);
         rgb (cr, err ? 0xe05252 : 0xd9a441, 1);
         cairo_fill (cr);
@@ -672,9 +674,20 @@ draw_node (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout, int i)
         rgb (cr, 0xffffff, 1);
         text_at (cr, layout, "!", bx - 2, by - 7, -1, 1);
         if (c->scale > 0.3 && n->message) {
+            /* on a dark plate, so wires under it do not cross the words */
+            double my = y + h + (n->n_outputs ? 15 : 3), mw = MAX (w, 260);
             set_font (layout, "Sans 8");
+            pango_layout_set_text (layout, n->message, -1);
+            pango_layout_set_width (layout, (int) (mw * PANGO_SCALE));
+            pango_layout_set_height (layout, -3);
+            pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+            int tw, th;
+            pango_layout_get_pixel_size (layout, &tw, &th);
+            rounded (cr, x - 4, my - 2, tw + 8, th + 4, 4);
+            rgb (cr, 0x1d1f23, 0.92);
+            cairo_fill (cr);
             rgb (cr, err ? 0xff8a80 : 0xf0c36a, 1);
-            text_at (cr, layout, n->message, x, y + h + (n->n_outputs ? 15 : 3), MAX (w, 260), 3);
+            text_at (cr, layout, n->message, x, my, mw, 3);
         }
     }
 }
@@ -959,6 +972,16 @@ studio_graph_canvas_center_on (StudioGraphCanvas *c, const char *name)
         c->scale = 0.8;
     c->ox = gtk_widget_get_width (GTK_WIDGET (c)) / 2.0 - (n->x + w / 2) * c->scale;
     c->oy = gtk_widget_get_height (GTK_WIDGET (c)) / 2.0 - (n->y + h / 2) * c->scale;
+    invalidate (c);
+}
+
+void
+studio_graph_canvas_set_view (StudioGraphCanvas *c, double scale, double gx, double gy)
+{
+    c->scale = CLAMP (scale, 0.05, 3.0);
+    c->ox = gtk_widget_get_width (GTK_WIDGET (c)) / 2.0 - gx * c->scale;
+    c->oy = gtk_widget_get_height (GTK_WIDGET (c)) / 2.0 - gy * c->scale;
+    c->fitted = TRUE;   /* the first draw keeps this view */
     invalidate (c);
 }
 

@@ -54,6 +54,9 @@ void studio_graph_canvas_select_all (StudioGraphCanvas *c);
 
 void studio_graph_canvas_fit (StudioGraphCanvas *c);
 void studio_graph_canvas_zoom (StudioGraphCanvas *c, double factor);
+/* Shows graph point (gx, gy) in the middle at `scale` (1: a node's
+ * natural size). */
+void studio_graph_canvas_set_view (StudioGraphCanvas *c, double scale, double gx, double gy);
 /* Scrolls so the node is in the middle (expanding scopes that hide it). */
 void studio_graph_canvas_center_on (StudioGraphCanvas *c, const char *name);
 /* The last pointer position, in graph coordinates (the centre of the view
