@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "board-screenshot.h"
+#include "studio-layout.h"
 #include "studio-window.h"
 
 struct _StudioApplication {
@@ -14,6 +15,8 @@ struct _StudioApplication {
     char *select;
     char *size;
     char *collapse;
+    double zoom;
+    gboolean zoomed;
     int ready_ticks;
     gint64 start;
 };
@@ -51,6 +54,25 @@ capture_tick (gpointer data)
     gboolean ready = studio_window_is_ready (w);
     gboolean late = g_get_monotonic_time () - app->start > 20 * G_USEC_PER_SEC;
     app->ready_ticks = ready ? app->ready_ticks + 1 : 0;
+    if (ready && app->zoom > 0 && !app->zoomed) {
+        /* --zoom: the selected node (else the graph's middle) at that scale */
+        StudioGraphCanvas *c = studio_window_get_canvas (w);
+        StudioDocument *doc = studio_window_get_document (w);
+        double gx, gy;
+        const StudioNode *n = app->select ? studio_document_find (doc, app->select, NULL) : NULL;
+        if (n) {
+            double nw, nh;
+            studio_node_size (n, &nw, &nh);
+            gx = n->x + nw / 2;
+            gy = n->y + nh / 2;
+        } else {
+            studio_graph_canvas_get_cursor (c, &gx, &gy);   /* the view's middle */
+        }
+        studio_graph_canvas_set_view (c, app->zoom, gx, gy);
+        app->zoomed = TRUE;
+        app->ready_ticks = 0;
+        return G_SOURCE_CONTINUE;
+    }
     if (app->ready_ticks < 4 && !late)
         return G_SOURCE_CONTINUE;
     GError *error = NULL;
@@ -115,6 +137,7 @@ handle_local_options (GApplication *gapp, GVariantDict *opts)
     g_variant_dict_lookup (opts, "select", "s", &app->select);
     g_variant_dict_lookup (opts, "size", "s", &app->size);
     g_variant_dict_lookup (opts, "collapse", "s", &app->collapse);
+    g_variant_dict_lookup (opts, "zoom", "d", &app->zoom);
     if (app->screenshot) {
         if (!g_path_is_absolute (app->screenshot)) {
             char *abs = g_canonicalize_filename (app->screenshot, NULL);
@@ -151,6 +174,13 @@ studio_application_startup (GApplication *gapp)
 {
     G_APPLICATION_CLASS (studio_application_parent_class)->startup (gapp);
     g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", TRUE, NULL);
+    /* the theme's error red is too dark to read on the dark panels: the
+     * canvas's colours for messages */
+    GtkCssProvider *css = gtk_css_provider_new ();
+    gtk_css_provider_load_from_data (css, "label.error { color: #ff8a80; } label.warning { color: #f0c36a; }", -1);
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+    g_object_unref (css);
     g_action_map_add_action_entries (G_ACTION_MAP (gapp), app_actions, G_N_ELEMENTS (app_actions), gapp);
     for (guint i = 0; i < G_N_ELEMENTS (shortcuts); i++)
         gtk_application_set_accels_for_action (GTK_APPLICATION (gapp), shortcuts[i].action,
@@ -186,6 +216,7 @@ studio_application_init (StudioApplication *app)
         { "select", 0, 0, G_OPTION_ARG_STRING, NULL, "Select NODE (its attrs show in the inspector)", "NODE" },
         { "size", 0, 0, G_OPTION_ARG_STRING, NULL, "Window size", "WxH" },
         { "collapse", 0, 0, G_OPTION_ARG_STRING, NULL, "Collapse these scopes (comma-separated)", "SCOPES" },
+        { "zoom", 0, 0, G_OPTION_ARG_DOUBLE, NULL, "With --screenshot: show the selected node at this scale (1: natural size)", "SCALE" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_application_add_main_option_entries (G_APPLICATION (app), entries);

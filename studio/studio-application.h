@@ -1,7 +1,8 @@
 /* StudioApplication: `sluice-studio [GRAPH]`.  Sets the dark theme and
  * the shortcuts of the window's actions, opens each graph given in a
  * window, and with --screenshot FILE lays the graph out, renders the
- * window to a PNG and quits (--select NODE, --size WxH for the picture). */
+ * window to a PNG and quits (--select NODE, --size WxH, --collapse SCOPES,
+ * --zoom SCALE: the selected node in the middle at that scale). */
 #pragma once
 
 #include <gtk/gtk.h>

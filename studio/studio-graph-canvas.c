@@ -53,12 +53,27 @@ struct _StudioGraphCanvas {
     double pan_ox, pan_oy;
     char *hit_on_press;          /* MOVE: node pressed (for click-to-select-one) */
     gboolean press_modifier;
+    /* the graph drawn (grid, frames, edges, nodes, minimap) as a render
+     * node, kept until something it shows changes; pointer feedback (a
+     * wire being drawn, the rubber band) goes over it */
+    GskRenderNode *content;
+    gboolean dirty;
+    int content_w, content_h;
+    guint frames, content_builds, nodes_drawn;
 };
 
 G_DEFINE_FINAL_TYPE (StudioGraphCanvas, studio_graph_canvas, GTK_TYPE_WIDGET)
 
 enum { SIG_SELECTION_CHANGED, SIG_ADD_REQUESTED, SIG_MESSAGE, N_SIGNALS };
 static guint signals[N_SIGNALS];
+
+/* Something the graph layer shows changed: draw it again. */
+static void
+invalidate (StudioGraphCanvas *c)
+{
+    c->dirty = TRUE;
+    gtk_widget_queue_draw (GTK_WIDGET (c));
+}
 
 /* ---- colours --------------------------------------------------------- */
 
@@ -336,19 +351,24 @@ hit_test (StudioGraphCanvas *c, double wx, double wy)
         studio_node_size (sn, &w, &hh);
         if (gx < x - r || gx > x + w + r || gy < y - r || gy > y + hh + r)
             continue;
+        /* inside the box a port reaches less far: zoomed out, the ports'
+         * reach would cover the whole box and a click on it would start
+         * a wire instead of selecting */
+        gboolean inside = gx >= x && gx <= x + w && gy >= y && gy <= y + hh;
+        double reach = inside ? MIN (r, hh * 0.3) : r;
         for (int k = 0; k < sn->n_outputs; k++) {
             double px, py;
             port_point (c, i, FALSE, k, &px, &py);
-            if (hypot (gx - px, gy - py) <= r)
+            if (hypot (gx - px, gy - py) <= reach)
                 return (Hit) { HIT_OUT, i, k, -1 };
         }
         for (int k = 0; k < sn->n_inputs; k++) {
             double px, py;
             port_point (c, i, TRUE, k, &px, &py);
-            if (hypot (gx - px, gy - py) <= r)
+            if (hypot (gx - px, gy - py) <= reach)
                 return (Hit) { HIT_IN, i, k, -1 };
         }
-        if (gx >= x && gx <= x + w && gy >= y && gy <= y + hh)
+        if (inside)
             return (Hit) { HIT_NODE, i, -1, -1 };
     }
     for (guint k = 0; k < c->scopes->len; k++) {
@@ -409,8 +429,29 @@ draw_edge (cairo_t *cr, double x0, double y0, double x1, double y1)
     cairo_stroke (cr);
 }
 
+/* The part of the graph in view (graph coordinates); a box counts with
+ * a margin for what is drawn beside it (port labels, messages under it). */
+typedef struct {
+    double x0, y0, x1, y1;
+} View;
+
+static gboolean
+box_in_view (const View *v, double x, double y, double w, double h)
+{
+    return x + MAX (w, 270) >= v->x0 && x <= v->x1 && y + h + 60 >= v->y0 && y - 20 <= v->y1;
+}
+
+/* An edge's curve stays inside the hull of its end and control points. */
+static gboolean
+edge_in_view (const View *v, double x0, double y0, double x1, double y1)
+{
+    double d = MAX (30, fabs (y1 - y0) / 2);
+    return MAX (x0, x1) >= v->x0 && MIN (x0, x1) <= v->x1 && MAX (y0, y1) + d >= v->y0 &&
+           MIN (y0, y1) - d <= v->y1;
+}
+
 static void
-draw_edges (StudioGraphCanvas *c, cairo_t *cr)
+draw_edges (StudioGraphCanvas *c, cairo_t *cr, const View *v)
 {
     int n = studio_document_get_n_nodes (c->doc);
     for (int i = 0; i < n; i++) {
@@ -459,7 +500,8 @@ draw_edges (StudioGraphCanvas *c, cairo_t *cr)
                 cairo_set_dash (cr, dash, 2, 0);
                 rgb (cr, hl ? 0xd0d4da : 0x7c828c, 0.9);
                 cairo_set_line_width (cr, 1.2);
-                draw_edge (cr, x0, y0, x1, y1);
+                if (edge_in_view (v, x0, y0, x1, y1))
+                    draw_edge (cr, x0, y0, x1, y1);
                 cairo_set_dash (cr, NULL, 0, 0);
                 continue;
             }
@@ -468,7 +510,8 @@ draw_edges (StudioGraphCanvas *c, cairo_t *cr)
             sl_dtype t = idx < sn->n_outputs ? sn->outputs[idx].dtype : SL_DTYPE_INVALID;
             rgb (cr, hl ? 0xffffff : dtype_color (t), hl ? 0.95 : 0.75);
             cairo_set_line_width (cr, hl ? 2.6 : 1.8);
-            draw_edge (cr, x0, y0, x1, y1);
+            if (edge_in_view (v, x0, y0, x1, y1))
+                draw_edge (cr, x0, y0, x1, y1);
         }
     }
 }
@@ -596,6 +639,7 @@ draw_node (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout, int i)
             const StudioPort *p = is_in ? &n->inputs[k] : &n->outputs[k];
             double px, py;
             port_point (c, i, is_in, k, &px, &py);
+            cairo_new_sub_path (cr);   /* no line from the last label drawn */
             cairo_arc (cr, px, py, STUDIO_PORT_RADIUS, 0, 2 * G_PI);
             rgb (cr, dtype_color (p->dtype), 1);
             cairo_fill_preserve (cr);
@@ -622,6 +666,7 @@ draw_node (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout, int i)
     /* error badge and message in place */
     if (err || unknown) {
         double bx = x + w - 2, by = y + 2;
+        cairo_new_sub_path (cr);
         cairo_arc (cr, bx, by, 8, 0, 2 * G_PI);
         rgb (cr, err ? 0xe05252 : 0xd9a441, 1);
         cairo_fill (cr);
@@ -629,9 +674,20 @@ draw_node (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout, int i)
         rgb (cr, 0xffffff, 1);
         text_at (cr, layout, "!", bx - 2, by - 7, -1, 1);
         if (c->scale > 0.3 && n->message) {
+            /* on a dark plate, so wires under it do not cross the words */
+            double my = y + h + (n->n_outputs ? 15 : 3), mw = MAX (w, 260);
             set_font (layout, "Sans 8");
+            pango_layout_set_text (layout, n->message, -1);
+            pango_layout_set_width (layout, (int) (mw * PANGO_SCALE));
+            pango_layout_set_height (layout, -3);
+            pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+            int tw, th;
+            pango_layout_get_pixel_size (layout, &tw, &th);
+            rounded (cr, x - 4, my - 2, tw + 8, th + 4, 4);
+            rgb (cr, 0x1d1f23, 0.92);
+            cairo_fill (cr);
             rgb (cr, err ? 0xff8a80 : 0xf0c36a, 1);
-            text_at (cr, layout, n->message, x, y + h + (n->n_outputs ? 15 : 3), MAX (w, 260), 3);
+            text_at (cr, layout, n->message, x, my, mw, 3);
         }
     }
 }
@@ -675,16 +731,10 @@ draw_minimap (StudioGraphCanvas *c, cairo_t *cr, int W, int H)
     cairo_restore (cr);
 }
 
+/* Draws the graph layer: everything but the pointer's feedback. */
 static void
-studio_graph_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+draw_content (StudioGraphCanvas *c, cairo_t *cr, int W, int H)
 {
-    StudioGraphCanvas *c = STUDIO_GRAPH_CANVAS (widget);
-    int W = gtk_widget_get_width (widget), H = gtk_widget_get_height (widget);
-    if (!c->fitted && W > 0 && studio_document_get_n_nodes (c->doc) > 0) {
-        c->fitted = TRUE;
-        studio_graph_canvas_fit (c);
-    }
-    cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, W, H));
     rgb (cr, 0x1d1f23, 1);
     cairo_paint (cr);
     /* a dot grid that moves with the view */
@@ -697,6 +747,7 @@ studio_graph_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         cairo_fill (cr);
     }
     int n = studio_document_get_n_nodes (c->doc);
+    c->nodes_drawn = 0;
     if (n == 0) {
         PangoLayout *layout = pango_cairo_create_layout (cr);
         set_font (layout, "Sans 12");
@@ -705,44 +756,86 @@ studio_graph_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
                  "Empty graph: double-click or press Shift+A to add a node, or pick a layer or model "
                  "template in the palette.", 40, H / 2.0 - 20, W - 80, 3);
         g_object_unref (layout);
-        cairo_destroy (cr);
         return;
     }
+    View v;
+    to_graph (c, 0, 0, &v.x0, &v.y0);
+    to_graph (c, W, H, &v.x1, &v.y1);
     cairo_save (cr);
     cairo_translate (cr, c->ox, c->oy);
     cairo_scale (cr, c->scale, c->scale);
     PangoLayout *layout = pango_cairo_create_layout (cr);
     compute_frames (c);
     draw_frames (c, cr, layout);
-    draw_edges (c, cr);
+    draw_edges (c, cr, &v);
     draw_scope_boxes (c, cr, layout);
     /* nodes with errors last, so their messages stay on top */
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < n; i++) {
             if (c->owner[i] >= 0)
                 continue;
-            gboolean bad = node_at (c, i)->state >= STUDIO_NODE_UNKNOWN_OP;
-            if (bad == (pass == 1))
-                draw_node (c, cr, layout, i);
+            const StudioNode *sn = node_at (c, i);
+            gboolean bad = sn->state >= STUDIO_NODE_UNKNOWN_OP;
+            if (bad != (pass == 1))
+                continue;
+            double x, y, w, h;
+            node_origin (c, i, &x, &y);
+            studio_node_size (sn, &w, &h);
+            if (!box_in_view (&v, x, y, w, h))
+                continue;
+            draw_node (c, cr, layout, i);
+            c->nodes_drawn++;
         }
-    if (c->mode == DRAG_CONNECT) {
-        int si;
-        if (studio_document_find (c->doc, c->conn_src, &si)) {
-            double x0, y0, gx, gy;
-            port_point (c, si, FALSE, MAX (c->conn_out, 0), &x0, &y0);
-            to_graph (c, c->px, c->py, &gx, &gy);
-            if (c->conn_out < 0) {
-                double dash[] = { 5, 4 };
-                cairo_set_dash (cr, dash, 2, 0);
-            }
-            rgb (cr, 0xffffff, 0.9);
-            cairo_set_line_width (cr, 2 / c->scale);
-            draw_edge (cr, x0, y0, gx, gy);
-            cairo_set_dash (cr, NULL, 0, 0);
-        }
-    }
     g_object_unref (layout);
     cairo_restore (cr);
+    draw_minimap (c, cr, W, H);
+}
+
+static void
+studio_graph_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+    StudioGraphCanvas *c = STUDIO_GRAPH_CANVAS (widget);
+    int W = gtk_widget_get_width (widget), H = gtk_widget_get_height (widget);
+    if (!c->fitted && W > 0 && studio_document_get_n_nodes (c->doc) > 0) {
+        c->fitted = TRUE;
+        studio_graph_canvas_fit (c);
+    }
+    c->frames++;
+    if (!c->content || c->dirty || c->content_w != W || c->content_h != H) {
+        GtkSnapshot *sub = gtk_snapshot_new ();
+        cairo_t *cr = gtk_snapshot_append_cairo (sub, &GRAPHENE_RECT_INIT (0, 0, W, H));
+        draw_content (c, cr, W, H);
+        cairo_destroy (cr);
+        g_clear_pointer (&c->content, gsk_render_node_unref);
+        c->content = gtk_snapshot_free_to_node (sub);
+        c->dirty = FALSE;
+        c->content_w = W;
+        c->content_h = H;
+        c->content_builds++;
+    }
+    if (c->content)
+        gtk_snapshot_append_node (snapshot, c->content);
+    if (c->mode != DRAG_CONNECT && c->mode != DRAG_RUBBER)
+        return;
+    /* the pointer's feedback over the graph */
+    cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, W, H));
+    int si;
+    if (c->mode == DRAG_CONNECT && studio_document_find (c->doc, c->conn_src, &si)) {
+        double x0, y0, gx, gy;
+        cairo_save (cr);
+        cairo_translate (cr, c->ox, c->oy);
+        cairo_scale (cr, c->scale, c->scale);
+        port_point (c, si, FALSE, MAX (c->conn_out, 0), &x0, &y0);
+        to_graph (c, c->px, c->py, &gx, &gy);
+        if (c->conn_out < 0) {
+            double dash[] = { 5, 4 };
+            cairo_set_dash (cr, dash, 2, 0);
+        }
+        rgb (cr, 0xffffff, 0.9);
+        cairo_set_line_width (cr, 2 / c->scale);
+        draw_edge (cr, x0, y0, gx, gy);
+        cairo_restore (cr);
+    }
     if (c->mode == DRAG_RUBBER) {
         double x = MIN (c->sx, c->sx + c->dx), y = MIN (c->sy, c->sy + c->dy);
         cairo_rectangle (cr, x, y, fabs (c->dx), fabs (c->dy));
@@ -752,8 +845,19 @@ studio_graph_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         cairo_set_line_width (cr, 1);
         cairo_stroke (cr);
     }
-    draw_minimap (c, cr, W, H);
     cairo_destroy (cr);
+}
+
+void
+studio_graph_canvas_get_stats (StudioGraphCanvas *c, guint *frames, guint *content_builds,
+                               guint *nodes_drawn)
+{
+    if (frames)
+        *frames = c->frames;
+    if (content_builds)
+        *content_builds = c->content_builds;
+    if (nodes_drawn)
+        *nodes_drawn = c->nodes_drawn;
 }
 
 /* ---- selection -------------------------------------------------------- */
@@ -762,7 +866,7 @@ static void
 selection_changed (StudioGraphCanvas *c)
 {
     g_signal_emit (c, signals[SIG_SELECTION_CHANGED], 0);
-    gtk_widget_queue_draw (GTK_WIDGET (c));
+    invalidate (c);
 }
 
 void
@@ -817,6 +921,7 @@ studio_graph_canvas_fit (StudioGraphCanvas *c)
     int W = gtk_widget_get_width (GTK_WIDGET (c)), H = gtk_widget_get_height (GTK_WIDGET (c));
     if (!graph_bounds (c, &x0, &y0, &x1, &y1) || W <= 0)
         return;
+    compute_frames (c);   /* fresh: the first fit comes before any draw */
     for (guint k = 0; k < c->scopes->len; k++) {   /* frames stick out a little */
         Scope *s = g_ptr_array_index (c->scopes, k);
         x0 = MIN (x0, s->x0);
@@ -827,7 +932,7 @@ studio_graph_canvas_fit (StudioGraphCanvas *c)
     c->scale = CLAMP (s, 0.08, 1.2);
     c->ox = (W - (x1 - x0) * c->scale) / 2 - x0 * c->scale;
     c->oy = MAX (30, (H - (y1 - y0) * c->scale) / 2) - y0 * c->scale;
-    gtk_widget_queue_draw (GTK_WIDGET (c));
+    invalidate (c);
 }
 
 static void
@@ -837,7 +942,7 @@ zoom_at (StudioGraphCanvas *c, double factor, double wx, double wy)
     c->ox = wx - (wx - c->ox) * ns / c->scale;
     c->oy = wy - (wy - c->oy) * ns / c->scale;
     c->scale = ns;
-    gtk_widget_queue_draw (GTK_WIDGET (c));
+    invalidate (c);
 }
 
 void
@@ -867,7 +972,17 @@ studio_graph_canvas_center_on (StudioGraphCanvas *c, const char *name)
         c->scale = 0.8;
     c->ox = gtk_widget_get_width (GTK_WIDGET (c)) / 2.0 - (n->x + w / 2) * c->scale;
     c->oy = gtk_widget_get_height (GTK_WIDGET (c)) / 2.0 - (n->y + h / 2) * c->scale;
-    gtk_widget_queue_draw (GTK_WIDGET (c));
+    invalidate (c);
+}
+
+void
+studio_graph_canvas_set_view (StudioGraphCanvas *c, double scale, double gx, double gy)
+{
+    c->scale = CLAMP (scale, 0.05, 3.0);
+    c->ox = gtk_widget_get_width (GTK_WIDGET (c)) / 2.0 - gx * c->scale;
+    c->oy = gtk_widget_get_height (GTK_WIDGET (c)) / 2.0 - gy * c->scale;
+    c->fitted = TRUE;   /* the first draw keeps this view */
+    invalidate (c);
 }
 
 void
@@ -917,7 +1032,7 @@ studio_graph_canvas_set_collapsed (StudioGraphCanvas *c, const char *scope, gboo
     else
         g_hash_table_remove (c->collapsed, scope);
     rebuild_scopes (c);
-    gtk_widget_queue_draw (GTK_WIDGET (c));
+    invalidate (c);
 }
 
 gboolean
@@ -948,7 +1063,7 @@ minimap_jump (StudioGraphCanvas *c, double wx, double wy)
     double gx = (wx - ox) / s, gy = (wy - oy) / s;
     c->ox = W / 2.0 - gx * c->scale;
     c->oy = H / 2.0 - gy * c->scale;
-    gtk_widget_queue_draw (GTK_WIDGET (c));
+    invalidate (c);
 }
 
 static void
@@ -1045,10 +1160,14 @@ drag_update (GtkGestureDrag *g, double dx, double dy, StudioGraphCanvas *c)
     if (c->mode == DRAG_PAN) {
         c->ox = c->pan_ox + dx;
         c->oy = c->pan_oy + dy;
+        invalidate (c);
     } else if (c->mode == DRAG_MINIMAP) {
         minimap_jump (c, c->px, c->py);
+    } else if (c->mode == DRAG_MOVE) {
+        invalidate (c);   /* the boxes follow the pointer */
+    } else if (c->mode == DRAG_RUBBER || c->mode == DRAG_CONNECT) {
+        gtk_widget_queue_draw (GTK_WIDGET (c));   /* the overlay only */
     }
-    gtk_widget_queue_draw (GTK_WIDGET (c));
 }
 
 static void
@@ -1123,7 +1242,22 @@ drag_end (GtkGestureDrag *g, double dx, double dy, StudioGraphCanvas *c)
     }
     c->mode = DRAG_NONE;
     c->dx = c->dy = 0;
-    gtk_widget_queue_draw (GTK_WIDGET (c));
+    invalidate (c);
+}
+
+typedef struct {
+    StudioGraphCanvas *canvas;
+    double gx, gy;
+} AddLater;
+
+static gboolean
+add_later (gpointer data)
+{
+    AddLater *a = data;
+    g_signal_emit (a->canvas, signals[SIG_ADD_REQUESTED], 0, a->gx, a->gy, NULL);
+    g_object_unref (a->canvas);
+    g_free (a);
+    return G_SOURCE_REMOVE;
 }
 
 static void
@@ -1133,9 +1267,13 @@ pressed (GtkGestureClick *g, int n_press, double x, double y, StudioGraphCanvas 
         return;
     Hit h = hit_test (c, x, y);
     if (h.kind == HIT_NONE) {
-        double gx, gy;
-        to_graph (c, x, y, &gx, &gy);
-        g_signal_emit (c, signals[SIG_ADD_REQUESTED], 0, gx, gy, NULL);
+        /* after this press is handled: the drag gesture's press takes the
+         * keyboard focus to the canvas, and the search opened here must
+         * keep it (typing right after a double-click went to the canvas) */
+        AddLater *a = g_new (AddLater, 1);
+        a->canvas = g_object_ref (c);
+        to_graph (c, x, y, &a->gx, &a->gy);
+        g_idle_add (add_later, a);
     }
 }
 
@@ -1148,7 +1286,7 @@ scrolled (GtkEventControllerScroll *s, double dx, double dy, StudioGraphCanvas *
     } else {
         c->ox -= dx * 40;
         c->oy -= dy * 40;
-        gtk_widget_queue_draw (GTK_WIDGET (c));
+        invalidate (c);
     }
     return TRUE;
 }
@@ -1204,7 +1342,7 @@ key_pressed (GtkEventControllerKey *k, guint keyval, guint keycode, GdkModifierT
     } else {
         c->ox -= mx * 4;
         c->oy -= my * 4;
-        gtk_widget_queue_draw (GTK_WIDGET (c));
+        invalidate (c);
     }
     return TRUE;
 }
@@ -1252,7 +1390,7 @@ doc_changed (StudioDocument *doc, StudioGraphCanvas *c)
         c->fitted = FALSE;
     if (lost)
         g_signal_emit (c, signals[SIG_SELECTION_CHANGED], 0);
-    gtk_widget_queue_draw (GTK_WIDGET (c));
+    invalidate (c);
 }
 
 StudioDocument *
@@ -1282,6 +1420,7 @@ studio_graph_canvas_finalize (GObject *object)
     g_free (c->owner);
     g_free (c->conn_src);
     g_free (c->hit_on_press);
+    g_clear_pointer (&c->content, gsk_render_node_unref);
     G_OBJECT_CLASS (studio_graph_canvas_parent_class)->finalize (object);
 }
 

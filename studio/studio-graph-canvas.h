@@ -54,6 +54,9 @@ void studio_graph_canvas_select_all (StudioGraphCanvas *c);
 
 void studio_graph_canvas_fit (StudioGraphCanvas *c);
 void studio_graph_canvas_zoom (StudioGraphCanvas *c, double factor);
+/* Shows graph point (gx, gy) in the middle at `scale` (1: a node's
+ * natural size). */
+void studio_graph_canvas_set_view (StudioGraphCanvas *c, double scale, double gx, double gy);
 /* Scrolls so the node is in the middle (expanding scopes that hide it). */
 void studio_graph_canvas_center_on (StudioGraphCanvas *c, const char *name);
 /* The last pointer position, in graph coordinates (the centre of the view
@@ -66,6 +69,13 @@ gboolean studio_graph_canvas_get_node_rect (StudioGraphCanvas *c, const char *na
                                             graphene_rect_t *rect);
 gboolean studio_graph_canvas_get_port_point (StudioGraphCanvas *c, const char *name,
                                              gboolean is_input, int k, double *wx, double *wy);
+
+/* Drawing counters (tests): snapshots taken, times the graph layer was
+ * drawn again (it is kept while nothing it shows changes: pointer
+ * feedback and redraws asked for by GTK reuse it), and the nodes the last
+ * drawing painted (only those in view). */
+void studio_graph_canvas_get_stats (StudioGraphCanvas *c, guint *frames, guint *content_builds,
+                                    guint *nodes_drawn);
 
 /* Collapses or expands a name scope. */
 void studio_graph_canvas_set_collapsed (StudioGraphCanvas *c, const char *scope, gboolean collapsed);

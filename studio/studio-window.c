@@ -3,6 +3,7 @@
 
 #include "studio-window.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "studio-inspector.h"
@@ -107,8 +108,15 @@ trace (StudioWindow *w)
     if (!gtk_widget_compute_point (GTK_WIDGET (w->canvas), GTK_WIDGET (native), &GRAPHENE_POINT_INIT (0, 0),
                                    &origin))
         origin.x = origin.y = 0;
+    double ox = origin.x + sx, oy = origin.y + sy;   /* canvas -> surface */
+    g_string_append_printf (s, "canvas %.0f %.0f %d %d\n", ox, oy, gtk_widget_get_width (GTK_WIDGET (w->canvas)),
+                            gtk_widget_get_height (GTK_WIDGET (w->canvas)));
     for (int i = 0; i < studio_document_get_n_nodes (w->doc); i++) {
         const StudioNode *n = studio_document_get_node (w->doc, i);
+        graphene_rect_t r;
+        if (studio_graph_canvas_get_node_rect (w->canvas, n->def->name, &r))
+            g_string_append_printf (s, "node %s %.0f %.0f %.0f %.0f\n", n->def->name, r.origin.x + ox,
+                                    r.origin.y + oy, r.size.width, r.size.height);
         for (int k = 0; k < n->n_outputs; k++) {
             char *d = studio_port_describe (&n->outputs[k]);
             g_string_append_printf (s, "shape %s:%d %s\n", n->def->name, k, d);
@@ -119,14 +127,23 @@ trace (StudioWindow *w)
                 double x, y;
                 if (studio_graph_canvas_get_port_point (w->canvas, n->def->name, pass == 0, k, &x, &y))
                     g_string_append_printf (s, "port %s %s %d %.0f %.0f\n", n->def->name, pass ? "out" : "in",
-                                            k, x + origin.x + sx, y + origin.y + sy);
+                                            k, x + ox, y + oy);
             }
         if (n->state != STUDIO_NODE_OK)
             g_string_append_printf (s, "problem %s %s\n", n->def->name, n->message);
     }
+    char **sel = studio_graph_canvas_get_selection (w->canvas);
+    for (int k = 0; sel[k]; k++)
+        g_string_append_printf (s, "selected %s\n", sel[k]);
+    g_strfreev (sel);
+    const char *banner = gtk_label_get_text (w->banner_label);
+    if (banner && *banner)
+        g_string_append_printf (s, "banner %s\n", banner);
+    g_string_append_printf (s, "popover %d\n", gtk_widget_get_visible (GTK_WIDGET (w->add_popover)));
     g_string_append_printf (s, "modified %d\n", studio_document_is_modified (w->doc));
     if (g_strcmp0 (s->str, w->last_trace) != 0) {
         g_print ("begin\n%send\n", s->str);
+        fflush (stdout);
         g_free (w->last_trace);
         w->last_trace = g_string_free (s, FALSE);
     } else {
@@ -339,13 +356,40 @@ studio_window_is_ready (StudioWindow *w)
     return w->ready;
 }
 
+/* Opens a graph the user picked: here, or in a new window when this one
+ * has unsaved changes (they are not thrown away).  A file that cannot be
+ * read is reported here and opens no window. */
+static void
+open_path (StudioWindow *w, const char *path)
+{
+    if (!studio_document_is_modified (w->doc)) {
+        studio_window_open (w, path);
+        return;
+    }
+    StudioDocument *probe = studio_document_new ();
+    GError *e = NULL;
+    gboolean ok = !g_file_test (path, G_FILE_TEST_EXISTS) || studio_document_load (probe, path, &e);
+    g_object_unref (probe);
+    if (!ok) {
+        show_banner (w, e->message);
+        g_error_free (e);
+        return;
+    }
+    StudioWindow *nw = studio_window_new (gtk_window_get_application (GTK_WINDOW (w)));
+    int width, height;
+    gtk_window_get_default_size (GTK_WINDOW (w), &width, &height);
+    gtk_window_set_default_size (GTK_WINDOW (nw), width, height);
+    gtk_window_present (GTK_WINDOW (nw));
+    studio_window_open (nw, path);
+}
+
 static void
 open_response (GtkNativeDialog *d, int response, StudioWindow *w)
 {
     if (response == GTK_RESPONSE_ACCEPT) {
         GFile *f = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (d));
         char *path = g_file_get_path (f);
-        studio_window_open (w, path);
+        open_path (w, path);
         g_free (path);
         g_object_unref (f);
     }
@@ -370,7 +414,7 @@ act_open (GSimpleAction *a, GVariant *p, gpointer data)
 static void
 act_open_recent (GSimpleAction *a, GVariant *p, gpointer data)
 {
-    studio_window_open (data, g_variant_get_string (p, NULL));
+    open_path (data, g_variant_get_string (p, NULL));
 }
 
 static gboolean
@@ -384,8 +428,10 @@ save_to (StudioWindow *w, const char *path)
     }
     remember_recent (path);
     update_title (w);
-    if (g_getenv ("SLUICE_STUDIO_TRACE"))
+    if (g_getenv ("SLUICE_STUDIO_TRACE")) {
         g_print ("saved %s\n", path);
+        fflush (stdout);
+    }
     return TRUE;
 }
 
@@ -889,6 +935,9 @@ studio_window_init (StudioWindow *w)
     gtk_popover_set_child (w->add_popover, GTK_WIDGET (w->add_palette));
     gtk_widget_set_parent (GTK_WIDGET (w->add_popover), GTK_WIDGET (w->canvas));
     g_signal_connect (w->add_palette, "activated", G_CALLBACK (add_palette_activated), w);
+    /* Escape in the search closes the popover (the entry took the key) */
+    g_signal_connect_swapped (studio_palette_get_search (w->add_palette), "stop-search",
+                              G_CALLBACK (gtk_popover_popdown), w->add_popover);
 
     g_signal_connect (w->doc, "changed", G_CALLBACK (doc_changed), w);
     g_signal_connect (w->doc, "notify::can-undo", G_CALLBACK (history_changed), w);

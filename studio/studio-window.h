@@ -8,7 +8,9 @@
  * win.paste, win.duplicate, win.select-all, win.find, win.add-node,
  * win.arrange, win.fit, win.group, win.ungroup, win.run.
  *
- * Closing with unsaved changes asks whether to save, discard or stay.
+ * Closing with unsaved changes asks whether to save, discard or stay;
+ * opening a graph (win.open, win.open-recent) while there are unsaved
+ * changes opens it in a new window, so they are kept.
  */
 #pragma once
 

@@ -17,6 +17,6 @@ export GSK_RENDERER=cairo GTK_A11Y=none XDG_DATA_HOME="$tmp/data"
 shot() {
     xvfb-run -a -s "-screen 0 1500x940x24 -nolisten tcp" "$studio" "$@"
 }
-shot "$tmp/mnist_mlp.pbtxt" --select dense/MatMul --size 1500x940 --screenshot "$out/studio-editor.png"
-shot "$tmp/mnist_mlp_error.pbtxt" --select dense_1/MatMul --size 1500x940 --screenshot "$out/studio-error.png"
+shot "$tmp/mnist_mlp.pbtxt" --select dense/MatMul --zoom 0.85 --size 1500x940 --screenshot "$out/studio-editor.png"
+shot "$tmp/mnist_mlp_error.pbtxt" --select dense_1/MatMul --zoom 0.85 --size 1500x940 --screenshot "$out/studio-error.png"
 echo "screenshots written to $out/"

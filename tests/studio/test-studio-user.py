@@ -1,0 +1,394 @@
+#!/usr/bin/env python3
+"""User-level test: drives the running sluice-studio with real X key and
+mouse events (xdotool, XTEST) on the display it is given, and reads what
+the window shows from its SLUICE_STUDIO_TRACE output (node boxes and port
+positions on screen, inferred shapes, problems, selection, banner).
+
+Usage: test-studio-user.py SLUICE_STUDIO TEST_STUDIO_DOCUMENT SCENARIO
+
+Scenarios:
+  mlp        double-click the empty canvas, search "mnist", Enter: the MNIST
+             MLP appears with its shapes; pick the wire off the second
+             layer's input and drop it on empty space (the input is then
+             reported missing, the add search opens filtered, Escape), draw
+             it again from dense/Relu to dense_1/MatMul; Ctrl+S; the saved
+             GraphDef equals the reference written by the document model
+             (positions aside); Ctrl+Q quits.
+  bad-input  start on a corrupt file: an error shows, the studio works on
+             (Shift+A adds a node); Ctrl+O opens a file of another kind
+             (error shown, graph kept); Ctrl+O opens a graph with an op
+             Sluice lacks: drawn and marked, the node can be selected with
+             the mouse, moved, deleted and the delete undone; Ctrl+S keeps
+             the op and its attrs.
+
+Exit 77 (skipped) when there is no X display or no xdotool."""
+import os, re, shutil, subprocess, sys, tempfile, threading, time
+
+studio, helper, scenario = sys.argv[1], sys.argv[2], sys.argv[3]
+if not os.environ.get("DISPLAY") or not shutil.which("xdotool"):
+    print("no X display or no xdotool: skipped")
+    sys.exit(77)
+
+tmp = tempfile.mkdtemp(prefix="studio-user-")
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+class Studio:
+    """The app under test and the latest state its trace reported."""
+
+    def __init__(self, *args):
+        env = dict(os.environ, SLUICE_STUDIO_TRACE="1", GSK_RENDERER="cairo", GTK_A11Y="none",
+                   XDG_DATA_HOME=os.path.join(tmp, "data"), XDG_CONFIG_HOME=os.path.join(tmp, "config"),
+                   GDK_BACKEND="x11")
+        self.proc = subprocess.Popen([studio, "--size", "1280x800", *args], env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.lock = threading.Lock()
+        self.state = None
+        self.stamp = 0.0
+        self.saved = []
+        self.stderr = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+        out = xdo("search", "--sync", "--onlyvisible", "--pid", str(self.proc.pid), "--name", "Sluice Studio",
+                  timeout=30)
+        self.win = out.split()[0]
+        self.wait("the window drawn", lambda s: s["canvas"] is not None)
+        geo = xdo("getwindowgeometry", "--shell", self.win)
+        g = dict(l.split("=") for l in geo.split())
+        self.wx, self.wy = int(g["X"]), int(g["Y"])
+        log("window", self.win, "at", self.wx, self.wy)
+        # no window manager: the keyboard follows the pointer (PointerRoot),
+        # so keys reach the window, or the popover, under the pointer
+
+    def _read_err(self):
+        for line in self.proc.stderr:
+            self.stderr.append(line.rstrip())
+
+    def _read(self):
+        block = None
+        for line in self.proc.stdout:
+            line = line.rstrip("\n")
+            if line == "begin":
+                block = {"nodes": {}, "ports": {}, "shapes": {}, "problems": {}, "selected": [],
+                         "banner": "", "popover": 0, "modified": None, "canvas": None}
+            elif line == "end" and block is not None:
+                with self.lock:
+                    self.state, self.stamp = block, time.monotonic()
+                block = None
+            elif line.startswith("saved "):
+                self.saved.append(line[6:])
+            elif block is not None:
+                kind, _, rest = line.partition(" ")
+                if kind == "canvas":
+                    block["canvas"] = tuple(int(float(v)) for v in rest.split())
+                elif kind == "node":
+                    name, *r = rest.rsplit(" ", 4)
+                    block["nodes"][name] = tuple(float(v) for v in r)
+                elif kind == "port":
+                    name, io, k, x, y = rest.rsplit(" ", 4)
+                    block["ports"][(name, io, int(k))] = (float(x), float(y))
+                elif kind == "shape":
+                    name, desc = rest.split(" ", 1)
+                    block["shapes"][name] = desc
+                elif kind == "problem":
+                    name, msg = rest.split(" ", 1)
+                    block["problems"][name] = msg
+                elif kind == "selected":
+                    block["selected"].append(rest)
+                elif kind == "banner":
+                    block["banner"] = rest
+                elif kind in ("popover", "modified"):
+                    block[kind] = int(rest)
+
+    def now(self):
+        with self.lock:
+            return self.state, self.stamp
+
+    def wait(self, what, pred, timeout=15.0):
+        """Waits until pred(state) holds; fails the test with `what`."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                fail(f"the studio exited ({self.proc.returncode}) while waiting for: {what}")
+            s, _ = self.now()
+            if s is not None and pred(s):
+                return s
+            time.sleep(0.05)
+        s, _ = self.now()
+        fail(f"timed out waiting for: {what}\nlast state: problems={s and s['problems']} "
+             f"banner={s and s['banner']!r} popover={s and s['popover']} nodes={s and len(s['nodes'])}")
+
+    def wait_maybe(self, pred, timeout):
+        """Whether pred(state) comes to hold within timeout."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            s, _ = self.now()
+            if s is not None and pred(s):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def settle(self, quiet=0.6, timeout=10.0):
+        """Waits until the trace has not changed for `quiet` seconds (the
+        view has stopped moving), returns the state."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            s, t = self.now()
+            if s is not None and time.monotonic() - t >= quiet:
+                return s
+            time.sleep(0.05)
+        return self.now()[0]
+
+    def screen(self, x, y):
+        return int(round(x + self.wx)), int(round(y + self.wy))
+
+    def quit(self):
+        key("ctrl+q")
+        try:
+            rc = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            fail("Ctrl+Q did not close the studio")
+        if rc != 0:
+            fail(f"the studio exited with status {rc}")
+
+
+app = None
+
+
+def fail(msg):
+    log("FAIL:", msg)
+    if app is not None:
+        if app.proc.poll() is None:
+            shot = os.path.join(tmp, "fail.png")
+            subprocess.run(["import", "-window", "root", shot], stderr=subprocess.DEVNULL)
+            log("screen at failure:", shot)
+            app.proc.kill()
+        if app.stderr:
+            log("studio stderr:\n  " + "\n  ".join(app.stderr[-int(os.environ.get("STUDIO_USER_STDERR_LINES", "15")):]))
+    sys.exit(1)
+
+
+def xdo(*args, timeout=10):
+    r = subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        fail(f"xdotool {' '.join(args)}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def key(*keys):
+    xdo("key", "--clearmodifiers", "--delay", "60", *keys)
+    time.sleep(0.2)
+
+
+def type_text(text):
+    xdo("type", "--delay", "60", text)
+    time.sleep(0.3)
+
+
+def move(x, y):
+    # two steps: GTK sees the pointer move onto the spot
+    xdo("mousemove", str(x + 4), str(y + 4))
+    time.sleep(0.05)
+    xdo("mousemove", str(x), str(y))
+    time.sleep(0.15)
+
+
+def click(x, y, n=1):
+    move(x, y)
+    xdo("click", "--repeat", str(n), "--delay", "90", "1")
+    time.sleep(0.3)
+
+
+def drag(x0, y0, x1, y1, steps=14):
+    move(x0, y0)
+    xdo("mousedown", "1")
+    time.sleep(0.15)
+    for i in range(1, steps + 1):
+        xdo("mousemove", str(round(x0 + (x1 - x0) * i / steps)), str(round(y0 + (y1 - y0) * i / steps)))
+        time.sleep(0.03)
+    time.sleep(0.15)
+    xdo("mouseup", "1")
+    time.sleep(0.4)
+
+
+def empty_spot(s, avoid=()):
+    """A point of the canvas (trace coordinates) away from every node box,
+    the minimap corner and the given points."""
+    cx, cy, cw, ch = s["canvas"]
+    for fy in (0.5, 0.3, 0.7, 0.15):
+        for fx in (0.08, 0.15, 0.92, 0.25, 0.75):
+            x, y = cx + cw * fx, cy + ch * fy
+            if x > cx + cw - 220 and y > cy + ch - 150:
+                continue  # the minimap
+            clear = all(not (nx - 40 <= x <= nx + nw + 40 and ny - 40 <= y <= ny + nh + 60)
+                        for nx, ny, nw, nh in s["nodes"].values())
+            if clear and all(abs(x - ax) + abs(y - ay) > 60 for ax, ay in avoid):
+                return x, y
+    fail("no empty spot on the canvas")
+
+
+# ---- scenarios -------------------------------------------------------------
+
+
+def scenario_mlp():
+    global app
+    path = os.path.join(tmp, "mnist_mlp.pbtxt")
+    ref = os.path.join(tmp, "reference.pbtxt")
+    subprocess.run([helper, "write-mlp", ref], check=True)
+    app = Studio(path)  # a new graph, saved there
+    s = app.wait("the empty window", lambda s: s["canvas"] and s["modified"] == 0 and not s["nodes"])
+    # search-to-add: double-click on empty canvas, type, Enter
+    cx, cy, cw, ch = s["canvas"]
+    for attempt in (1, 2):
+        click(*app.screen(cx + cw / 2, cy + ch / 2), n=2)
+        # the two clicks must land within the double-click time; on a
+        # loaded machine they sometimes do not: one more try, logged
+        if attempt == 2 or app.wait_maybe(lambda s: s["popover"] == 1, 3.0):
+            break
+        log("the double-click did not register (machine busy?): once more")
+    app.wait("the add search to open", lambda s: s["popover"] == 1)
+    type_text("mnist")
+    key("Return")
+    s = app.wait("the MNIST MLP on the canvas",
+                 lambda s: len(s["nodes"]) == 28 and s["popover"] == 0 and "loss/mean:0" in s["shapes"])
+    s = app.settle()
+    want = {"images:0": "float [?,784]", "labels:0": "float [?,10]", "dense/kernel:0": "float_ref [784,128]",
+            "dense/MatMul:0": "float [?,128]", "dense/Relu:0": "float [?,128]",
+            "dense_1/MatMul:0": "float [?,10]", "dense_1/BiasAdd:0": "float [?,10]",
+            "loss/xent:0": "float [?]", "loss/mean:0": "float []"}
+    for port, desc in want.items():
+        if s["shapes"].get(port) != desc:
+            fail(f"{port} shows {s['shapes'].get(port)!r}, expected {desc!r}")
+    if s["problems"]:
+        fail(f"problems in the template: {s['problems']}")
+    log("template added: 28 nodes, shapes", ", ".join(f"{k} {v}" for k, v in want.items()))
+
+    # pick the wire off dense_1/MatMul's first input and drop it on empty space
+    x0, y0 = s["ports"][("dense_1/MatMul", "in", 0)]
+    ex, ey = empty_spot(s, avoid=[(x0, y0)])
+    log(f"drag the wire from {x0:.0f},{y0:.0f} to {ex:.0f},{ey:.0f}")
+    drag(*app.screen(x0, y0), *app.screen(ex, ey))
+    s = app.wait("dense_1/MatMul reported without its input",
+                 lambda s: "dense_1/MatMul" in s["problems"] and s["popover"] == 1)
+    log("wire dropped on empty space:", s["problems"]["dense_1/MatMul"], "| add search open")
+    key("Escape")
+    s = app.wait("the add search to close", lambda s: s["popover"] == 0)
+    s = app.settle()
+
+    # draw the wire again, from dense/Relu's output to dense_1/MatMul's input
+    a = s["ports"][("dense/Relu", "out", 0)]
+    b = s["ports"][("dense_1/MatMul", "in", 0)]
+    drag(*app.screen(*a), *app.screen(*b))
+    s = app.wait("the wire drawn again", lambda s: not s["problems"])
+    if s["shapes"].get("dense_1/MatMul:0") != "float [?,10]":
+        fail(f"dense_1/MatMul shows {s['shapes'].get('dense_1/MatMul:0')} after reconnecting")
+    log("wire drawn from dense/Relu to dense_1/MatMul: no problems")
+
+    # a click on a node selects it
+    nx, ny, nw, nh = s["nodes"]["dense/Relu"]
+    click(*app.screen(nx + nw / 2, ny + nh / 2))
+    app.wait("dense/Relu selected by a click", lambda s: s["selected"] == ["dense/Relu"])
+
+    key("ctrl+s")
+    app.wait("the title to drop the modified mark", lambda s: s["modified"] == 0)
+    if path not in app.saved:
+        fail(f"no save of {path} reported (saved: {app.saved})")
+    r = subprocess.run([helper, "same-graph", path, ref], capture_output=True, text=True)
+    if r.returncode != 0:
+        fail(f"the saved graph differs from the reference:\n{r.stderr}")
+    log("saved with Ctrl+S: the GraphDef equals the reference (positions aside)")
+    app.quit()
+
+
+UNKNOWN = """node { name: 'x' op: 'Placeholder'
+  attr { key: 'dtype' value { type: DT_FLOAT } }
+  attr { key: 'shape' value { shape { dim { size: -1 } dim { size: 4 } } } } }
+node { name: 'spell' op: 'FancyActivation' input: 'x'
+  attr { key: 'T' value { type: DT_FLOAT } }
+  attr { key: 'alpha' value { f: 0.25 } } }
+node { name: 'out' op: 'Relu' input: 'spell' attr { key: 'T' value { type: DT_FLOAT } } }
+"""
+
+
+def scenario_bad_input():
+    global app
+    corrupt = os.path.join(tmp, "corrupt.pb")
+    with open(corrupt, "wb") as f:
+        f.write(b"\xff\xfe\x00\x13not a graph\x00\x01\x02" * 4)
+    other = os.path.join(tmp, "notes.pbtxt")
+    with open(other, "w") as f:
+        f.write("These are notes, not a graph.\n{ [ unbalanced\n")
+    unknown = os.path.join(tmp, "fancy.pbtxt")
+    with open(unknown, "w") as f:
+        f.write(UNKNOWN)
+
+    app = Studio(corrupt)
+    s = app.wait("an error about the corrupt file", lambda s: "corrupt.pb" in s["banner"])
+    log("corrupt file:", s["banner"])
+    if s["nodes"]:
+        fail("nodes shown from a corrupt file")
+    # the studio works on: Shift+A at the pointer adds a node
+    cx, cy, cw, ch = s["canvas"]
+    move(*app.screen(cx + cw / 2, cy + ch / 2))
+    key("shift+a")
+    app.wait("the add search to open", lambda s: s["popover"] == 1)
+    type_text("NoOp")
+    key("Return")
+    s = app.wait("a NoOp added after the error", lambda s: len(s["nodes"]) == 1 and s["popover"] == 0)
+    log("after the error the studio still edits: added", list(s["nodes"]))
+
+    def open_file(path):
+        key("ctrl+o")
+        time.sleep(1.0)  # the file chooser
+        type_text(path)  # a path typed into the chooser opens its location entry
+        time.sleep(0.3)
+        key("Return")
+
+    # a file that is not a graph: error, the graph on screen stays
+    open_file(other)
+    s = app.wait("an error about notes.pbtxt", lambda s: "notes.pbtxt" in s["banner"], timeout=20)
+    if len(s["nodes"]) != 1:
+        fail(f"the graph changed after a failed open: {list(s['nodes'])}")
+    log("file of another kind:", s["banner"])
+
+    # a graph with an op Sluice lacks: shown, marked, editable.  Discard
+    # the NoOp first (undo), so opening needs no prompt.
+    move(*app.screen(cx + 20, cy + 20))
+    key("ctrl+z")
+    app.wait("the NoOp undone", lambda s: not s["nodes"])
+    open_file(unknown)
+    s = app.wait("the graph with FancyActivation", lambda s: set(s["nodes"]) == {"x", "spell", "out"}, timeout=20)
+    s = app.settle()
+    msg = s["problems"].get("spell", "")
+    if "FancyActivation" not in msg:
+        fail(f"spell is not marked as an unknown op (problems: {s['problems']})")
+    log("unknown op shown and marked:", msg)
+    # select it with the mouse and move it
+    nx, ny, nw, nh = s["nodes"]["spell"]
+    click(*app.screen(nx + nw / 2, ny + nh / 2))
+    app.wait("spell selected", lambda s: s["selected"] == ["spell"])
+    drag(*app.screen(nx + nw / 2, ny + nh / 2), *app.screen(nx + nw / 2 + 120, ny + nh / 2 + 40))
+    s = app.wait("spell moved", lambda s: s["nodes"]["spell"][0] > nx + 60)
+    log("unknown-op node moved by dragging")
+    # delete it, undo
+    key("Delete")
+    app.wait("spell deleted", lambda s: "spell" not in s["nodes"])
+    key("ctrl+z")
+    s = app.wait("spell back", lambda s: "spell" in s["nodes"] and "spell" in s["problems"])
+    key("ctrl+s")
+    app.wait("saved", lambda s: s["modified"] == 0)
+    text = open(unknown).read()
+    if not re.search(r"op: \"FancyActivation\"", text) or "0.25" not in text or "_studio_position" not in text:
+        fail("the saved graph lost the unknown op, its attrs or its position:\n" + text)
+    log("saved: FancyActivation kept with its attrs and position")
+    app.quit()
+
+
+{"mlp": scenario_mlp, "bad-input": scenario_bad_input}[scenario]()
+log("ok")
+shutil.rmtree(tmp, ignore_errors=True)
+sys.exit(0)

@@ -1,0 +1,664 @@
+/* The studio's widgets in real windows (needs a display; exit 77 when
+ * none, so the test is skipped rather than passed): the canvas maps
+ * nodes and ports to the screen, zooms, collapses scopes and selects;
+ * the inspector edits attrs through its own widgets and the edit undoes;
+ * the problems list follows validation and jumps to a node; the window's
+ * actions (select all, duplicate, delete, undo, redo) act on the
+ * document. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "studio-document.h"
+#include "studio-graph-canvas.h"
+#include "studio-inspector.h"
+#include "studio-templates.h"
+#include "studio-window.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void
+spin (int ms)
+{
+    gint64 end = g_get_monotonic_time () + ms * 1000;
+    while (g_get_monotonic_time () < end)
+        if (!g_main_context_iteration (NULL, FALSE))
+            g_usleep (2000);
+}
+
+/* Iterates the main loop until cond(data) or timeout; returns cond. */
+static gboolean
+spin_until (gboolean (*cond) (gpointer), gpointer data, int timeout_ms)
+{
+    gint64 end = g_get_monotonic_time () + timeout_ms * 1000;
+    while (!cond (data) && g_get_monotonic_time () < end)
+        if (!g_main_context_iteration (NULL, FALSE))
+            g_usleep (2000);
+    return cond (data);
+}
+
+typedef gboolean (*WidgetPred) (GtkWidget *w, gpointer data);
+
+static GtkWidget *
+find_widget (GtkWidget *root, WidgetPred pred, gpointer data)
+{
+    if (pred (root, data))
+        return root;
+    for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c)) {
+        GtkWidget *found = find_widget (c, pred, data);
+        if (found)
+            return found;
+    }
+    return NULL;
+}
+
+static gboolean
+is_attr_widget (GtkWidget *w, gpointer key)
+{
+    return g_strcmp0 (g_object_get_data (G_OBJECT (w), "attr"), key) == 0 && gtk_widget_get_mapped (w);
+}
+
+static gboolean
+is_type (GtkWidget *w, gpointer type)
+{
+    return G_TYPE_CHECK_INSTANCE_TYPE (w, (GType) GPOINTER_TO_SIZE (type)) && gtk_widget_get_mapped (w);
+}
+
+/* the problems list's rows carry a "node" */
+static gboolean
+is_problem_row (GtkWidget *w, gpointer data)
+{
+    return GTK_IS_LIST_BOX_ROW (w) && g_object_get_data (G_OBJECT (w), "node");
+}
+
+static int
+count_problem_rows (GtkWidget *root)
+{
+    GtkWidget *row = find_widget (root, is_problem_row, NULL);
+    int n = 0;
+    for (GtkWidget *r = row; r; r = gtk_widget_get_next_sibling (r))
+        n++;
+    return n;
+}
+
+static StudioWindow *
+new_window (int w, int h)
+{
+    StudioWindow *win = studio_window_new (NULL);
+    gtk_window_set_default_size (GTK_WINDOW (win), w, h);
+    gtk_window_present (GTK_WINDOW (win));
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (win));
+    return win;
+}
+
+static void
+close_window (StudioWindow *win)
+{
+    /* discard: the tests never want the unsaved-changes prompt */
+    studio_document_forget_history (studio_window_get_document (win));
+    gtk_window_destroy (GTK_WINDOW (win));
+    spin (20);
+}
+
+static void
+activate (StudioWindow *win, const char *action)
+{
+    g_action_group_activate_action (G_ACTION_GROUP (win), action, NULL);
+    spin (10);
+}
+
+static GBytes *
+export (StudioWindow *win)
+{
+    return studio_document_export (studio_window_get_document (win), FALSE);
+}
+
+/* ---- canvas ------------------------------------------------------------- */
+
+static void
+selection_count (StudioGraphCanvas *c, int *n)
+{
+    (*n)++;
+}
+
+static void
+test_canvas_maps_nodes_and_ports (void **state)
+{
+    StudioDocument *doc = studio_document_new ();
+    assert_true (studio_template_apply (doc, "mnist-mlp", NULL, 0, 40, 40, NULL, NULL));
+    GtkWidget *win = gtk_window_new ();
+    GtkWidget *canvas = studio_graph_canvas_new (doc);
+    StudioGraphCanvas *c = STUDIO_GRAPH_CANVAS (canvas);
+    gtk_window_set_child (GTK_WINDOW (win), canvas);
+    gtk_window_set_default_size (GTK_WINDOW (win), 800, 700);
+    gtk_window_present (GTK_WINDOW (win));
+    gtk_test_widget_wait_for_draw (canvas);
+    spin (50);
+    int W = gtk_widget_get_width (canvas), H = gtk_widget_get_height (canvas);
+    assert_true (W > 100 && H > 100);
+
+    /* the first view fits the graph: every node box inside the canvas */
+    for (int i = 0; i < studio_document_get_n_nodes (doc); i++) {
+        const StudioNode *n = studio_document_get_node (doc, i);
+        graphene_rect_t r;
+        assert_true (studio_graph_canvas_get_node_rect (c, n->def->name, &r));
+        assert_true (r.origin.x >= 0 && r.origin.y >= 0);
+        assert_true (r.origin.x + r.size.width <= W && r.origin.y + r.size.height <= H);
+    }
+    /* an output port sits on the bottom edge of its box, an input on the top */
+    graphene_rect_t mm;
+    double px, py;
+    assert_true (studio_graph_canvas_get_node_rect (c, "dense/MatMul", &mm));
+    assert_true (studio_graph_canvas_get_port_point (c, "dense/MatMul", FALSE, 0, &px, &py));
+    assert_float_equal (py, mm.origin.y + mm.size.height, 1.0);
+    assert_true (px > mm.origin.x && px < mm.origin.x + mm.size.width);
+    assert_true (studio_graph_canvas_get_port_point (c, "dense/MatMul", TRUE, 1, &px, &py));
+    assert_float_equal (py, mm.origin.y, 1.0);
+    assert_false (studio_graph_canvas_get_port_point (c, "dense/MatMul", TRUE, 2, &px, &py));
+
+    /* zoom about the centre scales boxes */
+    studio_graph_canvas_zoom (c, 1.5);
+    graphene_rect_t mm2;
+    assert_true (studio_graph_canvas_get_node_rect (c, "dense/MatMul", &mm2));
+    assert_float_equal (mm2.size.width, mm.size.width * 1.5, 0.5);
+    studio_graph_canvas_fit (c);
+    assert_true (studio_graph_canvas_get_node_rect (c, "dense/MatMul", &mm2));
+    assert_float_equal (mm2.size.width, mm.size.width, 0.5);
+
+    /* a collapsed scope hides its nodes; expanding shows them again */
+    studio_graph_canvas_set_collapsed (c, "dense", TRUE);
+    assert_true (studio_graph_canvas_is_collapsed (c, "dense"));
+    assert_false (studio_graph_canvas_get_node_rect (c, "dense/MatMul", &mm2));
+    assert_true (studio_graph_canvas_get_node_rect (c, "images", &mm2));
+    gtk_widget_queue_draw (canvas);
+    gtk_test_widget_wait_for_draw (canvas);
+    studio_graph_canvas_set_collapsed (c, "dense", FALSE);
+    assert_true (studio_graph_canvas_get_node_rect (c, "dense/MatMul", &mm2));
+
+    /* selection: by name, added, all, cleared; each change signalled */
+    int changes = 0;
+    g_signal_connect (c, "selection-changed", G_CALLBACK (selection_count), &changes);
+    studio_graph_canvas_select (c, "images", FALSE);
+    assert_string_equal (studio_graph_canvas_get_selected (c), "images");
+    studio_graph_canvas_select (c, "labels", TRUE);
+    assert_null (studio_graph_canvas_get_selected (c));
+    char **sel = studio_graph_canvas_get_selection (c);
+    assert_int_equal (g_strv_length (sel), 2);
+    g_strfreev (sel);
+    studio_graph_canvas_select_all (c);
+    sel = studio_graph_canvas_get_selection (c);
+    assert_int_equal (g_strv_length (sel), studio_document_get_n_nodes (doc));
+    g_strfreev (sel);
+    studio_graph_canvas_select (c, NULL, FALSE);
+    sel = studio_graph_canvas_get_selection (c);
+    assert_int_equal (g_strv_length (sel), 0);
+    g_strfreev (sel);
+    assert_int_equal (changes, 4);
+
+    /* a deleted node leaves the selection (and says so) */
+    studio_graph_canvas_select (c, "labels", FALSE);
+    const char *gone[] = { "labels", NULL };
+    assert_true (studio_document_delete_nodes (doc, gone, NULL));
+    assert_null (studio_graph_canvas_get_selected (c));
+    gtk_test_widget_wait_for_draw (canvas);
+
+    gtk_window_destroy (GTK_WINDOW (win));
+    spin (20);
+    g_object_unref (doc);
+}
+
+/* ---- window: inspector, problems, actions ------------------------------ */
+
+static gboolean
+problems_gone (gpointer win)
+{
+    return studio_document_count_problems (studio_window_get_document (win)) == 0;
+}
+
+static void
+test_window_inspector_edit_shows_problem_and_undoes (void **state)
+{
+    StudioWindow *win = new_window (1300, 800);
+    StudioDocument *doc = studio_window_get_document (win);
+    assert_true (studio_template_apply (doc, "mnist-mlp", NULL, 0, 40, 40, NULL, NULL));
+    studio_document_forget_history (doc);
+    spin (50);
+    assert_int_equal (count_problem_rows (GTK_WIDGET (win)), 0);
+    GBytes *before = export (win);
+
+    /* select the input: the inspector shows its shape attr */
+    studio_window_select (win, "images");
+    spin (30);
+    GtkWidget *shape = find_widget (GTK_WIDGET (win), is_attr_widget, (gpointer) "shape");
+    assert_non_null (shape);
+    assert_true (GTK_IS_ENTRY (shape));
+    assert_string_equal (gtk_editable_get_text (GTK_EDITABLE (shape)), "[?,784]");
+
+    /* typing a shape that does not fit the kernel: the MatMul is marked,
+     * the problems list names it, the title says modified */
+    gtk_editable_set_text (GTK_EDITABLE (shape), "[?,100]");
+    g_signal_emit_by_name (shape, "activate");
+    spin (50);
+    const StudioNode *mm = studio_document_find (doc, "dense/MatMul", NULL);
+    assert_int_equal (mm->state, STUDIO_NODE_ERROR);
+    assert_non_null (strstr (mm->message, "dense/kernel"));
+    assert_int_equal (count_problem_rows (GTK_WIDGET (win)), studio_document_count_problems (doc));
+    assert_true (count_problem_rows (GTK_WIDGET (win)) >= 1);
+    assert_true (g_str_has_prefix (gtk_window_get_title (GTK_WINDOW (win)), "\u2022 "));
+
+    /* a value that does not parse is refused in place; nothing changes */
+    GBytes *mid = export (win);
+    shape = find_widget (GTK_WIDGET (win), is_attr_widget, (gpointer) "shape");
+    gtk_editable_set_text (GTK_EDITABLE (shape), "[?,,x");
+    g_signal_emit_by_name (shape, "activate");
+    spin (30);
+    GBytes *mid2 = export (win);
+    assert_true (g_bytes_equal (mid, mid2));
+    g_bytes_unref (mid);
+    g_bytes_unref (mid2);
+
+    /* activating the problem row selects the node it names */
+    GtkWidget *row = find_widget (GTK_WIDGET (win), is_problem_row, NULL);
+    assert_non_null (row);
+    const char *node = g_object_get_data (G_OBJECT (row), "node");
+    g_signal_emit_by_name (gtk_widget_get_parent (row), "row-activated", row);
+    spin (20);
+    assert_string_equal (studio_graph_canvas_get_selected (studio_window_get_canvas (win)), node);
+
+    /* undo gives back the exact graph and clears the problems */
+    activate (win, "undo");
+    assert_true (spin_until (problems_gone, win, 2000));
+    GBytes *after = export (win);
+    assert_true (g_bytes_equal (before, after));
+    g_bytes_unref (after);
+    assert_int_equal (count_problem_rows (GTK_WIDGET (win)), 0);
+
+    /* the dtype menu: picking a type edits the attr */
+    studio_window_select (win, "dense/MatMul");
+    spin (30);
+    GtkWidget *dd = find_widget (GTK_WIDGET (win), is_attr_widget, (gpointer) "T");
+    assert_non_null (dd);
+    assert_true (GTK_IS_DROP_DOWN (dd));
+    GtkStringList *model = GTK_STRING_LIST (gtk_drop_down_get_model (GTK_DROP_DOWN (dd)));
+    guint dbl = GTK_INVALID_LIST_POSITION;
+    for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (model)); i++)
+        if (!strcmp (gtk_string_list_get_string (model, i), "double"))
+            dbl = i;
+    assert_true (dbl != GTK_INVALID_LIST_POSITION);
+    gtk_drop_down_set_selected (GTK_DROP_DOWN (dd), dbl);
+    spin (30);
+    mm = studio_document_find (doc, "dense/MatMul", NULL);
+    assert_int_equal (mm->state, STUDIO_NODE_ERROR);   /* float inputs, T double */
+    activate (win, "undo");
+    assert_true (spin_until (problems_gone, win, 2000));
+
+    /* renaming through the Name entry renames every reference */
+    studio_window_select (win, "images");
+    spin (30);
+    GtkWidget *name = find_widget (GTK_WIDGET (win), is_type, GSIZE_TO_POINTER (GTK_TYPE_ENTRY));
+    assert_non_null (name);
+    assert_string_equal (gtk_editable_get_text (GTK_EDITABLE (name)), "images");
+    gtk_editable_set_text (GTK_EDITABLE (name), "pixels");
+    g_signal_emit_by_name (name, "activate");
+    spin (30);
+    assert_null (studio_document_find (doc, "images", NULL));
+    assert_non_null (studio_document_find (doc, "pixels", NULL));
+    assert_int_equal (studio_document_count_problems (doc), 0);
+    activate (win, "undo");
+    after = export (win);
+    assert_true (g_bytes_equal (before, after));
+    g_bytes_unref (after);
+
+    g_bytes_unref (before);
+    close_window (win);
+}
+
+static void
+test_window_actions_edit_the_document (void **state)
+{
+    StudioWindow *win = new_window (1200, 760);
+    StudioDocument *doc = studio_window_get_document (win);
+    StudioGraphCanvas *c = studio_window_get_canvas (win);
+    assert_true (studio_template_apply (doc, "dense", NULL, 0, 40, 40, NULL, NULL));
+    studio_document_forget_history (doc);
+    GAction *undo = g_action_map_lookup_action (G_ACTION_MAP (win), "undo");
+    assert_false (g_action_get_enabled (undo));
+    int n0 = studio_document_get_n_nodes (doc);
+    GBytes *before = export (win);
+
+    /* duplicate the selection: the copies are new nodes, selected */
+    studio_graph_canvas_select (c, "dense/MatMul", FALSE);
+    activate (win, "duplicate");
+    assert_int_equal (studio_document_get_n_nodes (doc), n0 + 1);
+    const char *copy = studio_graph_canvas_get_selected (c);
+    assert_non_null (copy);
+    assert_string_not_equal (copy, "dense/MatMul");
+    assert_true (g_action_get_enabled (undo));
+
+    /* select all, delete: empty; undo twice gives back the exact graph */
+    activate (win, "select-all");
+    char **sel = studio_graph_canvas_get_selection (c);
+    assert_int_equal (g_strv_length (sel), n0 + 1);
+    g_strfreev (sel);
+    activate (win, "delete");
+    assert_int_equal (studio_document_get_n_nodes (doc), 0);
+    activate (win, "undo");
+    assert_int_equal (studio_document_get_n_nodes (doc), n0 + 1);
+    activate (win, "undo");
+    GBytes *after = export (win);
+    assert_true (g_bytes_equal (before, after));
+    g_bytes_unref (after);
+    activate (win, "redo");
+    assert_int_equal (studio_document_get_n_nodes (doc), n0 + 1);
+    activate (win, "undo");
+
+    /* group the selection into a scope, then take it apart */
+    studio_graph_canvas_select (c, "dense/Relu", FALSE);
+    studio_graph_canvas_select (c, "dense/BiasAdd", TRUE);
+    activate (win, "group");
+    assert_non_null (studio_document_find (doc, "group_1/dense/Relu", NULL));
+    activate (win, "undo");
+    after = export (win);
+    assert_true (g_bytes_equal (before, after));
+    g_bytes_unref (after);
+
+    /* arrange is one undoable edit too */
+    activate (win, "arrange");
+    activate (win, "undo");
+    after = export (win);
+    assert_true (g_bytes_equal (before, after));
+    g_bytes_unref (after);
+
+    g_bytes_unref (before);
+    close_window (win);
+}
+
+/* ---- the big graph: first view, redraws ------------------------------- */
+
+typedef struct {
+    StudioGraphCanvas *canvas;
+    guint builds;
+} DrawWait;
+
+static gboolean
+drew_again (gpointer data)
+{
+    DrawWait *d = data;
+    guint builds;
+    studio_graph_canvas_get_stats (d->canvas, NULL, &builds, NULL);
+    return builds > d->builds;
+}
+
+static void
+test_large_graph_first_view_and_redraws (void **state)
+{
+    char *path = g_build_filename (STUDIO_FIXTURES_DIR, "graphs", "hello_tf_c_api_sru_frozen_graph.pb", NULL);
+    if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
+        g_free (path);
+        skip ();
+    }
+    StudioWindow *win = new_window (1400, 860);
+    StudioGraphCanvas *c = studio_window_get_canvas (win);
+    StudioDocument *doc = studio_window_get_document (win);
+    guint frames, builds, drawn;
+    studio_graph_canvas_get_stats (c, &frames, &builds, &drawn);
+
+    /* the first view: open (read, validate, lay out) and draw */
+    DrawWait dw = { c, builds };
+    gint64 t0 = g_get_monotonic_time ();
+    assert_true (studio_window_open (win, path));
+    gint64 t1 = g_get_monotonic_time ();
+    assert_true (spin_until (drew_again, &dw, 10000));
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (win));   /* the frame painted */
+    gint64 t2 = g_get_monotonic_time ();
+    int n = studio_document_get_n_nodes (doc);
+    studio_graph_canvas_get_stats (c, &frames, &builds, &drawn);
+    print_message ("549-node graph: %d nodes, open+layout %.0f ms, first view drawn after %.0f ms "
+                   "(%u nodes painted)\n", n, (t1 - t0) / 1e3, (t2 - t0) / 1e3, drawn);
+    assert_int_equal (n, 549);
+    assert_true (t2 - t0 < 2 * G_USEC_PER_SEC);
+    assert_int_equal (studio_document_count_problems (doc), 0);
+    assert_false (studio_document_is_modified (doc));   /* the layout is not an edit */
+
+    /* nothing changes: no drawing at all */
+    spin (150);
+    studio_graph_canvas_get_stats (c, &frames, &builds, NULL);
+    spin (400);
+    guint frames2, builds2;
+    studio_graph_canvas_get_stats (c, &frames2, &builds2, NULL);
+    assert_int_equal (frames2, frames);
+    assert_int_equal (builds2, builds);
+
+    /* GTK asks for a frame (a window change, pointer feedback): the graph
+     * layer is reused, not drawn again */
+    gtk_widget_queue_draw (GTK_WIDGET (c));
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (c));
+    spin (30);
+    studio_graph_canvas_get_stats (c, &frames2, &builds2, NULL);
+    assert_true (frames2 > frames);
+    assert_int_equal (builds2, builds);
+
+    /* a change it shows: drawn once more */
+    dw.builds = builds2;
+    const char *some = studio_document_get_node (doc, 10)->def->name;
+    studio_graph_canvas_select (c, some, FALSE);
+    assert_true (spin_until (drew_again, &dw, 2000));
+    spin (30);
+    guint builds3;
+    studio_graph_canvas_get_stats (c, NULL, &builds3, NULL);
+    assert_int_equal (builds3, builds2 + 1);
+
+    /* zoomed in on one node, only the nodes in view are painted */
+    dw.builds = builds3;
+    studio_window_select (win, some);
+    studio_graph_canvas_zoom (c, 2.0);
+    assert_true (spin_until (drew_again, &dw, 2000));
+    studio_graph_canvas_get_stats (c, NULL, NULL, &drawn);
+    print_message ("zoomed in on %s: %u of %d nodes painted\n", some, drawn, n);
+    assert_true (drawn >= 1 && drawn < (guint) n / 4);
+
+    close_window (win);
+    g_free (path);
+}
+
+/* ---- bad input ------------------------------------------------------------ */
+
+static char *
+write_tmp (const char *dir, const char *name, const void *data, gssize len)
+{
+    char *path = g_build_filename (dir, name, NULL);
+    assert_true (g_file_set_contents (path, data, len, NULL));
+    return path;
+}
+
+static int
+count_windows (void)
+{
+    GListModel *tops = gtk_window_get_toplevels ();
+    return (int) g_list_model_get_n_items (tops);
+}
+
+static void
+test_window_bad_files_leave_the_graph (void **state)
+{
+    char *dir = g_dir_make_tmp ("studio-widgets-XXXXXX", NULL);
+    StudioWindow *win = new_window (1100, 700);
+    StudioDocument *doc = studio_window_get_document (win);
+    assert_true (studio_template_apply (doc, "dense", NULL, 0, 40, 40, NULL, NULL));
+    GBytes *before = export (win);
+    int n = studio_document_get_n_nodes (doc);
+
+    const char garbage[] = "\xff\xfe\x00\x13not a graph\x00\x01\x02";
+    char *corrupt = write_tmp (dir, "corrupt.pb", garbage, sizeof garbage);
+    char *notes = write_tmp (dir, "notes.pbtxt", "These are notes.\n{ [", -1);
+    /* a real graph cut in the middle */
+    char *truncated = NULL;
+    {
+        char *src = g_build_filename (STUDIO_FIXTURES_DIR, "graphs", "tfrust_regression_model.pb", NULL);
+        char *data;
+        gsize len;
+        if (g_file_get_contents (src, &data, &len, NULL)) {
+            truncated = write_tmp (dir, "truncated.pb", data, (gssize) len / 2);
+            g_free (data);
+        }
+        g_free (src);
+    }
+    const char *bad[] = { corrupt, notes, dir /* a folder */, truncated };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+        if (!bad[i])
+            continue;
+        assert_false (studio_window_open (win, bad[i]));
+        char *base = g_path_get_basename (bad[i]);
+        if (!strstr (studio_window_get_banner (win), base))
+            fail_msg ("banner for %s: '%s'", bad[i], studio_window_get_banner (win));
+        g_free (base);
+        /* the graph, its undo history and its modified state stay */
+        assert_int_equal (studio_document_get_n_nodes (doc), n);
+        GBytes *after = export (win);
+        assert_true (g_bytes_equal (before, after));
+        g_bytes_unref (after);
+        assert_true (studio_document_can_undo (doc));
+        assert_true (studio_document_is_modified (doc));
+        spin (10);
+    }
+    /* and the window still edits and draws */
+    assert_true (studio_document_add_node (doc, "NoOp", "still_here", 0, 0, NULL, NULL));
+    gtk_widget_queue_draw (GTK_WIDGET (studio_window_get_canvas (win)));
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (studio_window_get_canvas (win)));
+
+    /* opening a good graph while this one has unsaved changes: a new
+     * window, this graph kept; a bad one that way: no window, an error */
+    char *good = g_build_filename (dir, "good.pbtxt", NULL);
+    {
+        StudioDocument *d2 = studio_document_new ();
+        assert_true (studio_template_apply (d2, "dropout", NULL, 0, 0, 0, NULL, NULL));
+        assert_true (studio_document_save (d2, good, NULL));
+        g_object_unref (d2);
+    }
+    int windows = count_windows ();
+    g_action_group_activate_action (G_ACTION_GROUP (win), "open-recent", g_variant_new_string (corrupt));
+    spin (20);
+    assert_int_equal (count_windows (), windows);
+    assert_non_null (strstr (studio_window_get_banner (win), "corrupt.pb"));
+    g_action_group_activate_action (G_ACTION_GROUP (win), "open-recent", g_variant_new_string (good));
+    spin (50);
+    assert_int_equal (count_windows (), windows + 1);
+    assert_non_null (studio_document_find (doc, "still_here", NULL));
+    StudioWindow *other = NULL;
+    GListModel *tops = gtk_window_get_toplevels ();
+    for (guint i = 0; i < g_list_model_get_n_items (tops); i++) {
+        GObject *t = g_list_model_get_item (tops, i);
+        if (STUDIO_IS_WINDOW (t) && STUDIO_WINDOW (t) != win)
+            other = STUDIO_WINDOW (t);
+        g_object_unref (t);
+    }
+    assert_non_null (other);
+    assert_string_equal (studio_document_get_path (studio_window_get_document (other)), good);
+    close_window (other);
+    /* a clean window opens in place */
+    studio_document_forget_history (doc);
+    g_action_group_activate_action (G_ACTION_GROUP (win), "open-recent", g_variant_new_string (good));
+    spin (50);
+    assert_int_equal (count_windows (), windows);
+    assert_string_equal (studio_document_get_path (doc), good);
+
+    g_bytes_unref (before);
+    close_window (win);
+    const char *files[] = { corrupt, notes, truncated, good };
+    for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+        if (files[i])
+            g_remove (files[i]);
+    g_rmdir (dir);
+    g_free (corrupt);
+    g_free (notes);
+    g_free (truncated);
+    g_free (good);
+    g_free (dir);
+}
+
+static void
+test_window_unknown_ops_shown_marked_editable (void **state)
+{
+    const char *text =
+        "node { name: 'x' op: 'Placeholder' attr { key: 'dtype' value { type: DT_FLOAT } }\n"
+        "  attr { key: 'shape' value { shape { dim { size: -1 } dim { size: 4 } } } } }\n"
+        "node { name: 'spell' op: 'FancyActivation' input: 'x'\n"
+        "  attr { key: 'T' value { type: DT_FLOAT } } attr { key: 'alpha' value { f: 0.25 } } }\n"
+        "node { name: 'out' op: 'Relu' input: 'spell' attr { key: 'T' value { type: DT_FLOAT } } }\n";
+    char *dir = g_dir_make_tmp ("studio-widgets-XXXXXX", NULL);
+    char *path = write_tmp (dir, "fancy.pbtxt", text, -1);
+    StudioWindow *win = new_window (1100, 700);
+    StudioDocument *doc = studio_window_get_document (win);
+    assert_true (studio_window_open (win, path));
+    spin (50);
+    StudioGraphCanvas *c = studio_window_get_canvas (win);
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (c));
+
+    /* shown: every node has a box on screen; marked: a problem row */
+    graphene_rect_t r;
+    assert_true (studio_graph_canvas_get_node_rect (c, "spell", &r));
+    assert_true (studio_graph_canvas_get_node_rect (c, "out", &r));
+    const StudioNode *spell = studio_document_find (doc, "spell", NULL);
+    assert_int_equal (spell->state, STUDIO_NODE_UNKNOWN_OP);
+    assert_non_null (strstr (spell->message, "FancyActivation"));
+    GtkWidget *row = find_widget (GTK_WIDGET (win), is_problem_row, NULL);
+    assert_non_null (row);
+    assert_string_equal (g_object_get_data (G_OBJECT (row), "node"), "spell");
+
+    /* editable: its attr through the inspector, then wired to a new node */
+    studio_window_select (win, "spell");
+    spin (30);
+    GtkWidget *alpha = find_widget (GTK_WIDGET (win), is_attr_widget, (gpointer) "alpha");
+    assert_non_null (alpha);
+    gtk_editable_set_text (GTK_EDITABLE (alpha), "0.5");
+    g_signal_emit_by_name (alpha, "activate");
+    spin (30);
+    assert_true (studio_document_add_node (doc, "Identity", "tap", 300, 300, NULL, NULL));
+    assert_true (studio_document_connect (doc, "spell", 0, "tap", 0, NULL));
+    activate (win, "save");
+    assert_false (studio_document_is_modified (doc));
+
+    /* saved as it was: reopened, the op and the edited attr are there */
+    StudioDocument *back = studio_document_new ();
+    assert_true (studio_document_load (back, path, NULL));
+    const StudioNode *b = studio_document_find (back, "spell", NULL);
+    assert_string_equal (b->def->op, "FancyActivation");
+    gboolean found = FALSE;
+    for (size_t i = 0; i < b->def->n_attr; i++)
+        if (!strcmp (b->def->attr[i]->key, "alpha")) {
+            found = TRUE;
+            assert_float_equal (b->def->attr[i]->value->f, 0.5, 1e-6);
+        }
+    assert_true (found);
+    assert_string_equal (studio_document_find (back, "tap", NULL)->def->input[0], "spell");
+    g_object_unref (back);
+
+    close_window (win);
+    g_remove (path);
+    g_rmdir (dir);
+    g_free (path);
+    g_free (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+    if (!g_getenv ("DISPLAY") && !g_getenv ("WAYLAND_DISPLAY"))
+        return 77;
+    gtk_init ();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_canvas_maps_nodes_and_ports),
+        cmocka_unit_test (test_window_inspector_edit_shows_problem_and_undoes),
+        cmocka_unit_test (test_window_actions_edit_the_document),
+        cmocka_unit_test (test_window_bad_files_leave_the_graph),
+        cmocka_unit_test (test_large_graph_first_view_and_redraws),
+        cmocka_unit_test (test_window_unknown_ops_shown_marked_editable),
+    };
+    return cmocka_run_group_tests_name ("studio-widgets", tests, NULL, NULL);
+}
