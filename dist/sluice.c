@@ -17,6 +17,9 @@ typedef struct command {
 static const command commands[] = {
     {"gradients", sl_cmd_gradients, "add the gradients of a loss to a graph and write it"},
     {"inspect", sl_cmd_inspect, "describe a graph (.pb/.pbtxt): nodes, ops, inputs, outputs, devices"},
+#if HAVE_GRPC
+    {"worker", sl_cmd_worker, "serve one task of a cluster (gRPC)"},
+#endif
 #if HAVE_NPY
     {"run", sl_cmd_run, "run one step of a graph with .npy feeds; write the fetches as .npy"},
 #endif
