@@ -822,3 +822,8 @@ fail:
         run_job_free(j);
     sl_status_free(st);
 }
+
+sl_code sl_dist_worker_put_tensor(sl_dist_worker *w, int64_t step, const char *key, sl_tensor *t, sl_status *st)
+{
+    return sl_dist_steps_send(w->steps, step, key, t, st);
+}

@@ -58,6 +58,11 @@ void sl_dist_worker_get_status(sl_dist_worker *w, const Sluice__Dist__GetStatusR
  * step is cleaned up or the peer goes away). */
 void sl_dist_worker_set_recv_timeout(sl_dist_worker *w, int64_t timeout_ms);
 
+/* Leaves t (a new reference is taken) for RecvTensor(step, key), as a
+ * partition's _SlRemoteSend would: for benchmarks and tests. */
+sl_code sl_dist_worker_put_tensor(sl_dist_worker *w, int64_t step, const char *key, sl_tensor *t,
+                                  sl_status *status);
+
 /* Registers _SlRemoteSend/_SlRemoteRecv and their kernels (idempotent;
  * sl_dist_worker_new calls it). */
 void sl_dist_register_ops(void);
