@@ -19,7 +19,8 @@
 
 static void worker_usage(FILE *out)
 {
-    fprintf(out, "usage: sluice worker --cluster SPEC --job NAME --task N [--listen HOST:PORT] [--token-file FILE]\n\n"
+    fprintf(out, "usage: sluice worker --cluster SPEC (--job NAME --task N | --from-slurm) [--listen HOST:PORT]\n"
+                 "                     [--token-file FILE]\n\n"
                  "Serves task N of job NAME of the cluster SPEC (\"ps=h:p;worker=h:p,h:p\", a text-format\n"
                  "ClusterDef, or @FILE).  Listens on 127.0.0.1 at the task's port unless --listen is given.\n"
                  "Every call must carry the cluster's token: --token-file FILE or $SLUICE_TOKEN.\n");
@@ -50,6 +51,7 @@ int sl_cmd_worker(int argc, char **argv)
 {
     const char *spec = NULL, *job = NULL, *listen = NULL, *token_file = NULL;
     int task = -1;
+    bool from_slurm = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -68,6 +70,8 @@ int sl_cmd_worker(int argc, char **argv)
             task = (int)t, i++;
         } else if (!strcmp(a, "--listen") && v) {
             listen = v, i++;
+        } else if (!strcmp(a, "--from-slurm")) {
+            from_slurm = true;
         } else if (!strcmp(a, "--token-file") && v) {
             token_file = v, i++;
         } else {
@@ -75,7 +79,7 @@ int sl_cmd_worker(int argc, char **argv)
             return 2;
         }
     }
-    if (!spec || !job || task < 0) {
+    if (!spec || ((!job || task < 0) && !from_slurm)) {
         worker_usage(stderr);
         return 2;
     }
@@ -85,6 +89,18 @@ int sl_cmd_worker(int argc, char **argv)
         sl_cli_error("%s", sl_status_message(st));
         sl_status_free(st);
         return 1;
+    }
+    if (from_slurm) {
+        /* srun -n N: task SLURM_PROCID is the cluster's i-th task */
+        const char *procid = getenv("SLURM_PROCID");
+        int i = procid ? atoi(procid) : -1;
+        if (i < 0 || i >= sl_cluster_num_tasks(cluster)) {
+            sl_cli_error("--from-slurm: SLURM_PROCID %s is not a task of the cluster", procid ? procid : "(unset)");
+            sl_cluster_free(cluster);
+            sl_status_free(st);
+            return 1;
+        }
+        sl_cluster_task_at(cluster, i, &job, &task);
     }
     int rc = 1;
     sl_transport *peers = NULL;

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"inspect", sl_cmd_inspect, "describe a graph (.pb/.pbtxt): nodes, ops, inputs, outputs, devices"},
 #if HAVE_GRPC
     {"worker", sl_cmd_worker, "serve one task of a cluster (gRPC)"},
+    {"cluster", sl_cmd_cluster, "start, stop or ask the tasks of a cluster (local, ssh, slurm)"},
 #endif
 #if HAVE_NPY
     {"run", sl_cmd_run, "run one step of a graph with .npy feeds; write the fetches as .npy"},
