@@ -1,16 +1,20 @@
-/* `sluice inspect GRAPH [--json]`: what a graph holds.  Node count, a
- * histogram of op types, its inputs (placeholders) and outputs (nodes whose
- * results nobody consumes), and the devices it names. */
+/* `sluice inspect PATH [--json]`: what a graph or a log holds.  For a
+ * graph: node count, a histogram of op types, its inputs (placeholders)
+ * and outputs (nodes whose results nobody consumes), and the devices it
+ * names.  For a logdir or an event file: runs, tags with their kind, point
+ * counts and step ranges (the summaries library does the work). */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "json-writer.h"
 #include "sluice/alloc.h"
 #include "sluice/graph.h"
+#include "sluice/summaries/inspect.h"
 
 typedef struct op_count {
     const char *op;
@@ -189,9 +193,10 @@ static void print_json(const char *path, const sl_graph *g, const graph_summary 
 
 static void inspect_usage(FILE *out)
 {
-    fprintf(out, "usage: sluice inspect [--json] GRAPH\n\n"
-                 "Describes a TensorFlow GraphDef (.pb binary or .pbtxt text):\n"
-                 "node count, op histogram, inputs, outputs and devices.\n");
+    fprintf(out, "usage: sluice inspect [--json] GRAPH|LOGDIR|EVENTFILE\n\n"
+                 "Describes a TensorFlow GraphDef (.pb binary or .pbtxt text): node count,\n"
+                 "op histogram, inputs, outputs and devices; or the runs of a logdir (or one\n"
+                 "event file): tags with their kind, point counts and step ranges.\n");
 }
 
 int sl_cmd_inspect(int argc, char **argv)
@@ -219,6 +224,15 @@ int sl_cmd_inspect(int argc, char **argv)
         return 2;
     }
     sl_status *st = sl_status_new();
+    struct stat sb;
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    if ((stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) || strstr(base, "tfevents")) {
+        int rc = 0;
+        if (sl_logdir_inspect(path, json, stdout, st) != SL_OK)
+            rc = sl_cli_error("%s", sl_status_message(st));
+        sl_status_free(st);
+        return rc;
+    }
     sl_graph *g = sl_graph_load(path, NULL, st);
     if (!g) {
         int rc = sl_cli_error("%s", sl_status_message(st));

@@ -3,6 +3,7 @@
  * 0 on success, 1 on failure (with a message on stderr), 2 on bad usage. */
 #pragma once
 
+int sl_cmd_export(int argc, char **argv);
 int sl_cmd_inspect(int argc, char **argv);
 int sl_cmd_gradients(int argc, char **argv);
 int sl_cmd_run(int argc, char **argv);

@@ -15,15 +15,14 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"export", sl_cmd_export, "write every point of one series of a logdir as CSV or JSON"},
     {"gradients", sl_cmd_gradients, "add the gradients of a loss to a graph and write it"},
-    {"inspect", sl_cmd_inspect, "describe a graph (.pb/.pbtxt): nodes, ops, inputs, outputs, devices"},
+    {"inspect", sl_cmd_inspect, "describe a graph (.pb/.pbtxt) or a logdir/event file"},
 #if HAVE_GRPC
     {"worker", sl_cmd_worker, "serve one task of a cluster (gRPC)"},
     {"cluster", sl_cmd_cluster, "start, stop or ask the tasks of a cluster (local, ssh, slurm)"},
 #endif
-#if HAVE_NPY
     {"run", sl_cmd_run, "run one step of a graph with .npy feeds; write the fetches as .npy"},
-#endif
 };
 
 int sl_cli_error(const char *fmt, ...)

@@ -559,6 +559,7 @@ typedef struct held_value {
 struct frame_state {
     const static_frame *sf;
     int sf_id;
+    uint64_t frame_id;           /* 0 for the root; the same in every partition of a step */
     frame_state *parent;
     int64_t parent_iter;
     frame_state *next_sibling;
@@ -737,6 +738,14 @@ static frame_state *frame_new(const sl_executor *ex, int sf_id, frame_state *par
     f->sf_id = sf_id;
     f->parent = parent;
     f->parent_iter = parent_iter;
+    if (parent) {
+        /* TF's frame id: a hash of the frame's name and where it started,
+         * so the partitions of a step agree on it (Send/Recv keys) */
+        uint64_t h = parent->frame_id * 1099511628211ULL ^ (uint64_t)parent_iter;
+        for (const char *c = f->sf->name; *c; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+        f->frame_id = h ? h : 1;
+    }
     f->ring = f->sf->parallel + 1;
     f->num_pending_inputs = f->sf->num_enters;
     f->num_outstanding_iterations = 1;
@@ -975,7 +984,7 @@ static void record_stats_locked(step *s, const exec_item *item, const ready_entr
     s->stats[s->num_stats++] = (sl_node_stats){
         .node_name = sl_node_name(item->node),
         .op = sl_node_op_type(item->node),
-        .device = "/job:localhost/replica:0/task:0/device:CPU:0",
+        .device = s->args->device ? s->args->device : "/job:localhost/replica:0/task:0/device:CPU:0",
         .start_us = start,
         .end_us = end,
         .thread_id = sl_threadpool_current_thread_id(),
@@ -1214,6 +1223,7 @@ static void async_done(sl_kernel_ctx *ctx, void *arg)
     sl__kernel_values_release(a->outs, item->num_outputs);
     sl_status_free(a->status);
     sl_free(a->ins);
+    sl_free(a->outs);
     sl_free(a);
     /* continue on the pool: the caller of done() may hold locks */
     for (int i = 0; i < r.n; i++)
@@ -1324,7 +1334,7 @@ static void run_one(step *s, ready_entry e, ready_vec *r)
                 .resources = s->args->resources, .step_id = s->args->step_id,
                 .cancelled = s->cancel ? sl__cancel_flag(s->cancel) : NULL, .done = async_done,
                 .done_arg = a, .cancel = s->cancel, .rendezvous = s->rendezvous,
-                .frame_iter = ((uint64_t)(uintptr_t)e.frame << 20) ^ (uint64_t)e.iter->iter,
+                .frame_id = e.frame->frame_id, .iter_id = e.iter->iter,
             };
             atomic_init(&a->ctx.failed, 0);
             item->kernel->compute_async(&a->ctx);
@@ -1336,7 +1346,7 @@ static void run_one(step *s, ready_entry e, ready_vec *r)
             .resources = s->args->resources, .step_id = s->args->step_id,
             .cancelled = s->cancel ? sl__cancel_flag(s->cancel) : NULL, .cancel = s->cancel,
             .rendezvous = s->rendezvous,
-            .frame_iter = ((uint64_t)(uintptr_t)e.frame << 20) ^ (uint64_t)e.iter->iter,
+            .frame_id = e.frame->frame_id, .iter_id = e.iter->iter,
         };
         atomic_init(&ctx.failed, 0);
         item->kernel->compute(&ctx);
@@ -1410,7 +1420,7 @@ sl_code sl__executor_run(sl_executor *ex, const sl__step_args *args, sl_status *
     s->cancel = args->cancel;
     if (!s->cancel)
         s->cancel = own_cancel = sl__cancel_new();
-    s->rendezvous = sl__rendezvous_new();
+    s->rendezvous = args->rendezvous ? args->rendezvous : sl__rendezvous_new();
     s->root = frame_new(ex, 0, NULL, 0);
     if (!s->status || !s->fetched || !s->fetched_vars || !s->cancel || !s->root || !s->rendezvous) {
         rc = sl_status_set(status, SL_RESOURCE_EXHAUSTED, "out of memory starting a step");
@@ -1447,7 +1457,16 @@ sl_code sl__executor_run(sl_executor *ex, const sl__step_args *args, sl_status *
         }
     }
     pthread_mutex_unlock(&s->mu);
-    dispatch(s, &r, &q);
+    if (args->timeout_ms > 0 && args->pool) {
+        /* keep this thread free to watch the deadline: everything runs on
+         * the pool (inline nodes would run the whole step before the wait) */
+        for (int i = 0; i < r.n; i++)
+            if (!schedule(s, r.v[i]))
+                ready_push(&q, r.v[i]);
+        r.n = 0;
+    } else {
+        dispatch(s, &r, &q);
+    }
     process(s, &q);
     ready_release(&r);
     ready_release(&q);
@@ -1526,7 +1545,8 @@ out:
         if (s->fetched_vars)
             sl_var_unref(s->fetched_vars[f]);
     }
-    sl__rendezvous_free(s->rendezvous);
+    if (s->rendezvous != args->rendezvous)
+        sl__rendezvous_free(s->rendezvous);
     sl__cancel_free(own_cancel);
     sl_free(s->stats);
     sl_free(s->fetched);

@@ -41,6 +41,8 @@ typedef struct sl__step_args {
     int64_t timeout_ms;          /* > 0: DEADLINE_EXCEEDED after this long */
     bool collect_stats;
     sl_step_stats *stats;        /* filled when collect_stats */
+    struct sl__rendezvous *rendezvous; /* shared by the partitions of a step; NULL: the step's own */
+    const char *device;          /* full device name for step stats; NULL: CPU:0 */
 } sl__step_args;
 
 /* Runs one step and waits for it.  On failure every fetch is NULL. */

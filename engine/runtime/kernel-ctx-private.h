@@ -29,7 +29,8 @@ struct sl_kernel_ctx {
     void *done_arg;
     struct sl__cancel *cancel;      /* the step's cancellation; may be NULL */
     struct sl__rendezvous *rendezvous; /* the step's local rendezvous; may be NULL */
-    uint64_t frame_iter;            /* identifies the loop frame and iteration (Send/Recv keys) */
+    uint64_t frame_id;              /* loop frame (0: none) and iteration, for Send/Recv keys */
+    int64_t iter_id;
 };
 
 /* Releases every output slot's references. */

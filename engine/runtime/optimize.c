@@ -353,3 +353,25 @@ int sl__plan_cse(sl__plan *plan, sl_status *st)
     sl_free(hashes);
     return merged;
 }
+
+sl_code sl__plan_optimize(sl__plan *plan, bool cse, bool fold, bool prune, sl__pass_counts *counts,
+                          sl_status *st)
+{
+    int n;
+    if (cse) {
+        if ((n = sl__plan_cse(plan, st)) < 0)
+            return sl_status_code(st);
+        counts->merged += n;
+    }
+    if (fold) {
+        if ((n = sl__plan_fold_constants(plan, st)) < 0)
+            return sl_status_code(st);
+        counts->folded += n;
+    }
+    if (prune) {
+        if ((n = sl__plan_prune(plan, st)) < 0)
+            return sl_status_code(st);
+        counts->pruned += n;
+    }
+    return SL_OK;
+}

@@ -38,6 +38,18 @@ static int feed_index(const sl_output *feeds, int num_feeds, const sl_node *node
     return -1;
 }
 
+/* Whether every output of `node` is fed: the node is replaced by its feeds
+ * and never runs, so control edges from it are already satisfied. */
+static bool fully_fed(const sl_output *feeds, int num_feeds, const bool *has_feed, const sl_node *node)
+{
+    if (!has_feed[sl_node_id(node)])
+        return false;
+    for (int k = 0; k < sl_node_num_outputs(node); k++)
+        if (feed_index(feeds, num_feeds, node, k) < 0)
+            return false;
+    return true;
+}
+
 sl__plan *sl__plan_build(const sl_graph *graph, const sl_output *feeds, int num_feeds,
                          const sl_output *fetches, int num_fetches, const sl_node *const *targets,
                          int num_targets, bool all, sl_status *st)
@@ -79,8 +91,10 @@ sl__plan *sl__plan_build(const sl_graph *graph, const sl_output *feeds, int num_
         }                                         \
     } while (0)
     if (all) {
+        /* every node but those whose outputs are all fed */
         for (int i = 0; i < n; i++)
-            PUSH(sl_graph_node(graph, i));
+            if (!fully_fed(feeds, num_feeds, has_feed, sl_graph_node(graph, i)))
+                PUSH(sl_graph_node(graph, i));
     }
     for (int i = 0; i < num_fetches; i++)
         if (feed_index(feeds, num_feeds, fetches[i].node, fetches[i].index) < 0)
@@ -97,7 +111,8 @@ sl__plan *sl__plan_build(const sl_graph *graph, const sl_output *feeds, int num_
             PUSH(in.node);
         }
         for (int i = 0; i < sl_node_num_control_inputs(nd); i++)
-            PUSH(sl_node_control_input(nd, i));
+            if (!fully_fed(feeds, num_feeds, has_feed, sl_node_control_input(nd, i)))
+                PUSH(sl_node_control_input(nd, i));
     }
 #undef PUSH
     sl_free(stack);
@@ -122,8 +137,13 @@ sl__plan *sl__plan_build(const sl_graph *graph, const sl_output *feeds, int num_
             pn->inputs[i] = f >= 0 ? (sl__plan_input){SL_PLAN_FEED, f}
                                    : (sl__plan_input){map[sl_node_id(in.node)], in.index};
         }
-        for (int i = 0; i < pn->num_controls; i++)
-            pn->controls[i] = map[sl_node_id(sl_node_control_input(nd, i))];
+        int nc = 0;
+        for (int i = 0; i < pn->num_controls; i++) {
+            int c = map[sl_node_id(sl_node_control_input(nd, i))];
+            if (c >= 0)  /* -1: a fully fed node, which never runs */
+                pn->controls[nc++] = c;
+        }
+        pn->num_controls = nc;
     }
     for (int i = 0; i < num_fetches; i++) {
         int f = feed_index(feeds, num_feeds, fetches[i].node, fetches[i].index);

@@ -55,3 +55,17 @@ int sl__plan_cse(sl__plan *plan, sl_status *status);
 /* Drops nodes that no fetch or target needs any more (and nodes marked
  * removed) and renumbers.  Returns the number dropped. */
 int sl__plan_prune(sl__plan *plan, sl_status *status);
+
+/* What the passes of one preparation changed. */
+typedef struct sl__pass_counts {
+    int folded;
+    int merged;
+    int pruned;
+} sl__pass_counts;
+
+/* Runs the passes a session's options leave on, in order: CSE (first, so
+ * duplicates merge before folding makes them separate constants), constant
+ * folding, pruning.  Adds what they did to *counts.  SL_OK or the error of
+ * a pass (out of memory). */
+sl_code sl__plan_optimize(sl__plan *plan, bool cse, bool fold, bool prune, sl__pass_counts *counts,
+                          sl_status *status);

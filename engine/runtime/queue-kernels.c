@@ -8,8 +8,10 @@
  * and collects the finished ones; their kernels complete (outputs, done
  * callback) after the mutex is released, since completing continues the
  * step.  Closing fails the dequeues that can no longer be served with
- * OUT_OF_RANGE "queue is closed"; a step's cancellation removes its waiters
- * with CANCELLED. */
+ * OUT_OF_RANGE "queue '<name>' is closed ..." and refuses later enqueues
+ * (CANCELLED); enqueues already waiting are still served unless the close
+ * asked for cancel_pending_enqueues.  A step's cancellation removes its
+ * waiters with CANCELLED. */
 #include "config.h"
 
 #include <pthread.h>
@@ -59,6 +61,7 @@ struct queue {
     bool shuffle;
     uint64_t rng;
     bool closed;
+    bool cancel_enqueues;     /* closed with cancel_pending_enqueues */
     sl_tensor ***elems;       /* ring of element tuples */
     int64_t head;
     int64_t count;
@@ -194,59 +197,84 @@ static void finish(waiter *w, sl_code code, const char *fmt, ...)
     }
 }
 
-/* Serves waiters in order; moves finished ones to *done.  Under q->mu. */
+/* Serves waiters; moves finished ones to *done.  Under q->mu.
+ *
+ * Enqueues are served in arrival order among themselves, and so are
+ * dequeues: a waiter that cannot finish blocks later ones of its kind but
+ * not those of the other kind, so a dequeue waiting on an empty queue never
+ * holds back the enqueue that will serve it.  Each pass serves enqueues
+ * first, then dequeues (as TF's QueueBase::FlushUnlocked), until nothing
+ * changes.
+ *
+ * After close, enqueues that were pending keep being served unless the
+ * close cancelled them (cancel_pending_enqueues); a dequeue that cannot be
+ * served fails with OUT_OF_RANGE once no pending enqueue can still add the
+ * elements it needs. */
 static void flush(queue *q, waiter **done)
 {
     bool progress = true;
     while (progress) {
         progress = false;
-        waiter **pp = &q->waiters;
-        while (*pp) {
-            waiter *w = *pp;
-            bool finished = false;
-            if (w->is_enqueue) {
-                if (q->closed) {
-                    finish(w, SL_CANCELLED, "queue '%s' is closed", q->name);
-                    finished = true;
-                } else {
-                    while (w->next_item < w->num_items && !full(q)) {
-                        if (!push_elem(q, w->items[w->next_item])) {
-                            finish(w, SL_RESOURCE_EXHAUSTED, "out of memory enqueuing");
-                            finished = true;
-                            break;
+        bool enq_blocked = false, deq_blocked = false;
+        int64_t pending_enqueues = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            bool want_enqueue = pass == 0;
+            waiter **pp = &q->waiters;
+            while (*pp) {
+                waiter *w = *pp;
+                bool finished = false;
+                if (w->is_enqueue != want_enqueue) {
+                    pp = &w->next;
+                    continue;
+                }
+                if (w->is_enqueue) {
+                    if (q->closed && q->cancel_enqueues) {
+                        finish(w, SL_CANCELLED, "queue '%s' is closed", q->name);
+                        finished = true;
+                    } else if (!enq_blocked) {
+                        while (w->next_item < w->num_items && !full(q)) {
+                            if (!push_elem(q, w->items[w->next_item])) {
+                                finish(w, SL_RESOURCE_EXHAUSTED, "out of memory enqueuing");
+                                finished = true;
+                                break;
+                            }
+                            w->items[w->next_item++] = NULL;
+                            progress = true;
                         }
-                        w->items[w->next_item++] = NULL;
-                        progress = true;
+                        if (w->next_item == w->num_items && !finished) {
+                            finish(w, SL_OK, NULL);
+                            finished = true;
+                        }
                     }
-                    if (w->next_item == w->num_items && !finished) {
+                    if (!finished) {
+                        enq_blocked = true;
+                        pending_enqueues++;
+                    }
+                } else if (!deq_blocked) {
+                    int64_t need = w->want - w->got;
+                    int64_t avail = q->closed ? q->count : q->count - (q->shuffle ? q->min_after_dequeue : 0);
+                    if (avail >= need) {
+                        for (int64_t i = 0; i < need; i++)
+                            w->taken[w->got++] = pop_elem(q);
                         finish(w, SL_OK, NULL);
                         finished = true;
+                        progress = true;
+                    } else if (q->closed && (pending_enqueues == 0 || full(q))) {
+                        finish(w, SL_OUT_OF_RANGE,
+                               "queue '%s' is closed and has insufficient elements (requested %lld, current size %lld)",
+                               q->name, (long long)w->want, (long long)q->count);
+                        finished = true;
+                    } else {
+                        deq_blocked = true;
                     }
                 }
-            } else {
-                int64_t need = w->want - w->got;
-                int64_t avail = q->closed ? q->count : q->count - (q->shuffle ? q->min_after_dequeue : 0);
-                if (avail >= need) {
-                    for (int64_t i = 0; i < need; i++)
-                        w->taken[w->got++] = pop_elem(q);
-                    finish(w, SL_OK, NULL);
-                    finished = true;
-                    progress = true;
-                } else if (q->closed) {
-                    finish(w, SL_OUT_OF_RANGE,
-                           "queue '%s' is closed and has insufficient elements (requested %lld, current size %lld)",
-                           q->name, (long long)w->want, (long long)(q->count + w->got));
-                    finished = true;
+                if (finished) {
+                    *pp = w->next;
+                    w->next = *done;
+                    *done = w;
+                } else {
+                    pp = &w->next;
                 }
-            }
-            if (finished) {
-                *pp = w->next;
-                w->next = *done;
-                *done = w;
-            } else if (!w->is_enqueue) {
-                break;  /* dequeues are served in order */
-            } else {
-                pp = &w->next;
             }
         }
     }
@@ -459,6 +487,10 @@ static void submit(sl_kernel_ctx *ctx, sl_resource *r, waiter *w)
         }
     }
     pthread_mutex_lock(&q->mu);
+    if (!done && w->is_enqueue && q->closed) {
+        finish(w, SL_CANCELLED, "queue '%s' is closed", q->name);
+        done = w;
+    }
     if (!done) {
         waiter **pp = &q->waiters;
         while (*pp)
@@ -631,10 +663,8 @@ static void close_compute(sl_kernel_ctx *ctx)
     waiter *done = NULL;
     pthread_mutex_lock(&q->mu);
     q->closed = true;
-    if (!cancel_enqueues) {
-        /* pending enqueues may still complete: TF keeps them until served;
-         * here they are refused like later ones */
-    }
+    if (cancel_enqueues)
+        q->cancel_enqueues = true;  /* else pending enqueues are still served */
     flush(q, &done);
     pthread_mutex_unlock(&q->mu);
     complete_all(q, done);

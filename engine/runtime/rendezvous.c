@@ -6,6 +6,7 @@
 #include "rendezvous.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sluice/alloc.h"
@@ -168,4 +169,15 @@ void sl__rendezvous_recv(sl__rendezvous *r, const char *key, sl__recv_done done,
     e->next = r->head;
     r->head = e;
     pthread_mutex_unlock(&r->mu);
+}
+
+char *sl__rendezvous_make_key(const char *send_device, uint64_t incarnation, const char *recv_device,
+                              const char *tensor_name, uint64_t frame_id, int64_t iter_id)
+{
+    size_t len = strlen(send_device) + strlen(recv_device) + strlen(tensor_name) + 64;
+    char *key = sl_malloc(len);
+    if (key)
+        snprintf(key, len, "%s;%llx;%s;%s;%llu:%lld", send_device, (unsigned long long)incarnation, recv_device,
+                 tensor_name, (unsigned long long)frame_id, (long long)iter_id);
+    return key;
 }

@@ -6,7 +6,16 @@
 #include "sluice/status.h"
 #include "sluice/tensor.h"
 
+#include <stdint.h>
+
 typedef struct sl__rendezvous sl__rendezvous;
+
+/* The key of one tensor of one step, as FORMATS.md section 5 gives TF's
+ * Rendezvous::CreateKey: "<send_device>;<incarnation hex>;<recv_device>;
+ * <tensor_name>;<frame_id>:<iter_id>" (frame and iteration 0:0 outside
+ * loops).  A new string the caller frees with sl_free(), or NULL on OOM. */
+char *sl__rendezvous_make_key(const char *send_device, uint64_t incarnation, const char *recv_device,
+                              const char *tensor_name, uint64_t frame_id, int64_t iter_id);
 
 /* Called once with the value (borrowed; take a reference to keep it) or
  * with an error (t NULL). */

@@ -19,8 +19,25 @@ void sl__runtime_register_table(const sl_kernel_def *defs, int n)
     sl_status_free(st);
 }
 
+/* A Placeholder only runs when a step needs it and nobody fed it. */
+static void placeholder_compute(sl_kernel_ctx *ctx)
+{
+    const sl_node *n = sl_kernel_ctx_node(ctx);
+    sl_dtype dt = SL_DTYPE_FLOAT;
+    sl_node_attr_type(n, "dtype", &dt);
+    char shape[SL_SHAPE_STRING_MAX];
+    sl_shape_to_string(sl_node_output_shape(n, 0), shape, sizeof(shape));
+    sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "you must feed a value for placeholder tensor '%s' with dtype %s and shape %s",
+                       sl_node_name(n), sl_dtype_name(dt), shape);
+}
+
+static const sl_kernel_def placeholder_kernels[] = {
+    {.op = "Placeholder", .device = SL_DEVICE_CPU, .compute = placeholder_compute},
+};
+
 void sl__runtime_kernels_register(void)
 {
+    sl__runtime_register_table(placeholder_kernels, 1);
     sl__kernels_register_control_flow();
     sl__kernels_register_state();
     sl__kernels_register_queues();

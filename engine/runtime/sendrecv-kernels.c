@@ -1,7 +1,8 @@
 /* _Send and _Recv (and their _Host variants) over the step's local
  * rendezvous.  The key follows TF's: send device, incarnation, receive
- * device, tensor name and the frame/iteration, so a pair inside a loop
- * matches per iteration.  A client-terminated _Send (a fetch served
+ * device, tensor name and the frame/iteration (FORMATS.md section 5:
+ * "<send_device>;<incarnation hex>;<recv_device>;<tensor_name>;<frame>:<iter>",
+ * "0:0" outside loops), so a pair inside a loop matches per iteration.  A client-terminated _Send (a fetch served
  * through the rendezvous) simply leaves its value in the table. */
 #include "config.h"
 
@@ -32,12 +33,7 @@ static char *make_key(sl_kernel_ctx *ctx)
     attr_copy(n, "tensor_name", name, sizeof(name));
     int64_t inc = 0;
     sl_node_attr_int(n, "send_device_incarnation", &inc);
-    size_t len = strlen(send) + strlen(recv) + strlen(name) + 64;
-    char *key = sl_malloc(len);
-    if (key)
-        snprintf(key, len, "%s;%llx;%s;%s;%llx", send, (unsigned long long)inc, recv, name,
-                 (unsigned long long)ctx->frame_iter);
-    return key;
+    return sl__rendezvous_make_key(send, (uint64_t)inc, recv, name, ctx->frame_id, ctx->iter_id);
 }
 
 static void send_compute(sl_kernel_ctx *ctx)

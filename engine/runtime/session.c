@@ -20,13 +20,17 @@
 
 #include "executor.h"
 #include "graph-private.h"
+#include "multi-device.h"
 #include "sluice/alloc.h"
 #include "strmap.h"
 
 typedef struct cache_entry {
     char *key;
-    sl_executor *ex;
+    sl_executor *ex;           /* one device */
+    sl__multi_exec *multi;     /* several devices */
 } cache_entry;
+
+#define SL_MAX_CPU_DEVICES 64
 
 struct sl_session {
     sl_graph *graph;
@@ -47,6 +51,15 @@ struct sl_session {
     bool closed;
     int64_t next_step_id;
     sl_session_counters counters;
+    /* several devices: their names, the placed graph of the current graph
+     * version (NULL until a step needs it, or after extend) and the placed
+     * graphs of earlier versions, which cached steps still use */
+    int num_devices;
+    char **devices;
+    pthread_mutex_t place_mu;
+    sl__placed *placed;
+    sl__placed **retired;
+    int num_retired;
 };
 
 static int64_t now_us(void)
@@ -61,6 +74,7 @@ void sl_step_stats_free(sl_step_stats *stats)
     if (!stats)
         return;
     sl_free(stats->nodes);
+    sl_free(stats->devices);
     sl_free(stats);
 }
 
@@ -110,12 +124,37 @@ sl_session *sl_session_new(const sl_graph *graph, const sl_session_options *opts
             goto err;
         }
     }
+    if (s->opts.num_cpu_devices < 0 || s->opts.num_cpu_devices > SL_MAX_CPU_DEVICES) {
+        sl_status_set(st, SL_INVALID_ARGUMENT, "num_cpu_devices must be 0 to %d, not %d", SL_MAX_CPU_DEVICES,
+                      s->opts.num_cpu_devices);
+        goto err;
+    }
+    if (s->opts.num_cpu_devices > 1) {
+        s->num_devices = s->opts.num_cpu_devices;
+        s->devices = sl_calloc((size_t)s->num_devices, sizeof(char *));
+        for (int i = 0; s->devices && i < s->num_devices; i++) {
+            char name[64];
+            snprintf(name, sizeof(name), "/job:localhost/replica:0/task:0/device:CPU:%d", i);
+            if (!(s->devices[i] = sl_strdup(name)))
+                break;
+        }
+        if (!s->devices || !s->devices[s->num_devices - 1]) {
+            sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory creating a session");
+            goto err;
+        }
+    }
     pthread_rwlock_init(&s->graph_lock, NULL);
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->place_mu, NULL);
     pthread_cond_init(&s->idle, NULL);
     sl_status_clear(st);
     return s;
 err:
+    for (int i = 0; s->devices && i < s->num_devices; i++)
+        sl_free(s->devices[i]);
+    sl_free(s->devices);
+    if (s->own_rm)
+        sl_resource_mgr_free(s->rm);
     sl_threadpool_free(s->pool);
     sl_graph_free(s->graph);
     sl_free(s);
@@ -149,6 +188,7 @@ void sl_session_free(sl_session *s)
     sl_threadpool_free(s->pool);
     for (int i = 0; i < s->num_entries; i++) {
         sl__executor_free(s->entries[i]->ex);
+        sl__multi_free(s->entries[i]->multi);
         sl_free(s->entries[i]->key);
         sl_free(s->entries[i]);
     }
@@ -158,8 +198,16 @@ void sl_session_free(sl_session *s)
     if (s->own_rm)
         sl_resource_mgr_free(s->rm);
     sl_graph_free(s->graph);
+    sl__placed_free(s->placed);
+    for (int i = 0; i < s->num_retired; i++)
+        sl__placed_free(s->retired[i]);
+    sl_free(s->retired);
+    for (int i = 0; i < s->num_devices; i++)
+        sl_free(s->devices[i]);
+    sl_free(s->devices);
     pthread_rwlock_destroy(&s->graph_lock);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->place_mu);
     pthread_cond_destroy(&s->idle);
     sl_free(s);
 }
@@ -207,6 +255,19 @@ sl_code sl_session_extend(sl_session *s, const sl_graph *graph, sl_status *st)
         if (rc != SL_OK)
             sl_status_prefix(st, "cannot extend the session");
         gd->n_node = total;
+    }
+    if (rc == SL_OK && kept > 0 && s->placed) {
+        /* place again on the next preparation; cached steps keep theirs */
+        pthread_mutex_lock(&s->place_mu);
+        sl__placed **p = sl_realloc(s->retired, (size_t)(s->num_retired + 1) * sizeof(*p));
+        if (p) {
+            s->retired = p;
+            s->retired[s->num_retired++] = s->placed;
+            s->placed = NULL;
+        } else {
+            rc = sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory extending the session");
+        }
+        pthread_mutex_unlock(&s->place_mu);
     }
     pthread_rwlock_unlock(&s->graph_lock);
     protobuf_c_message_free_unpacked(&gd->base, NULL);
@@ -292,23 +353,30 @@ static sl_code check_feed(const sl_output *o, const sl_tensor *t, const char *na
 }
 
 static sl_executor *prepare(sl_session *s, const sl_output *feeds, int nf, const sl_output *fetches, int nfe,
-                            const sl_node *const *targets, int nt, sl_status *st)
+                            const sl_node *const *targets, int nt, sl__pass_counts *pc, sl_status *st)
 {
     sl__plan *plan = sl__plan_build(s->graph, feeds, nf, fetches, nfe, targets, nt, s->opts.disable_pruning, st);
     if (!plan)
         return NULL;
-    if (!s->opts.disable_constant_folding && sl__plan_fold_constants(plan, st) < 0)
-        goto err;
-    if (!s->opts.disable_cse && sl__plan_cse(plan, st) < 0)
-        goto err;
-    if (!s->opts.disable_pruning && sl__plan_prune(plan, st) < 0)
-        goto err;
-    sl_executor *ex = sl__executor_new(plan, st);
+    sl_executor *ex = NULL;
+    if (sl__plan_optimize(plan, !s->opts.disable_cse, !s->opts.disable_constant_folding, !s->opts.disable_pruning,
+                          pc, st) == SL_OK)
+        ex = sl__executor_new(plan, st);
     sl__plan_free(plan);
     return ex;
-err:
-    sl__plan_free(plan);
-    return NULL;
+}
+
+/* The placed graph of the current version, made now when absent.  Called
+ * with the graph's read lock held. */
+static sl__placed *get_placed(sl_session *s, sl_status *st)
+{
+    pthread_mutex_lock(&s->place_mu);
+    if (!s->placed)
+        s->placed = sl__placed_new(s->graph, (const char *const *)s->devices, s->num_devices,
+                                   s->opts.simple_placement, st);
+    sl__placed *pl = s->placed;
+    pthread_mutex_unlock(&s->place_mu);
+    return pl;
 }
 
 static bool cache_reserve(sl_session *s)
@@ -324,9 +392,9 @@ static bool cache_reserve(sl_session *s)
     return true;
 }
 
-/* The cached executor of `key`, prepared now when absent.  Called with the
+/* The cached entry of `key`, prepared now when absent.  Called with the
  * graph's read lock held. */
-static sl_executor *get_executor(sl_session *s, const char *key, const sl_output *feeds, int nf,
+static cache_entry *get_executor(sl_session *s, const char *key, const sl_output *feeds, int nf,
                                  const sl_output *fetches, int nfe, const sl_node *const *targets, int nt,
                                  bool *hit, sl_status *st)
 {
@@ -337,10 +405,22 @@ static sl_executor *get_executor(sl_session *s, const char *key, const sl_output
     pthread_mutex_unlock(&s->mu);
     *hit = ce != NULL;
     if (ce)
-        return ce->ex;
-    sl_executor *ex = prepare(s, feeds, nf, fetches, nfe, targets, nt, st);
-    if (!ex)
-        return NULL;
+        return ce;
+    sl__pass_counts pc = {0, 0, 0};
+    sl_executor *ex = NULL;
+    sl__multi_exec *multi = NULL;
+    if (s->num_devices > 1) {
+        sl__placed *pl = get_placed(s, st);
+        if (!pl)
+            return NULL;
+        multi = sl__multi_prepare(pl, feeds, nf, fetches, nfe, targets, nt, &s->opts, &pc, st);
+        if (!multi)
+            return NULL;
+    } else {
+        ex = prepare(s, feeds, nf, fetches, nfe, targets, nt, &pc, st);
+        if (!ex)
+            return NULL;
+    }
     cache_entry *ne = sl_calloc(1, sizeof(*ne));
     char *k = sl_strdup(key);
     pthread_mutex_lock(&s->mu);
@@ -348,23 +428,29 @@ static sl_executor *get_executor(sl_session *s, const char *key, const sl_output
     if (!ce && ne && k && cache_reserve(s) && sl_strmap_put(&s->cache, k, ne)) {
         ne->key = k;
         ne->ex = ex;
+        ne->multi = multi;
         s->entries[s->num_entries++] = ne;
         s->counters.prepares++;
+        s->counters.nodes_folded += pc.folded;
+        s->counters.nodes_merged += pc.merged;
+        s->counters.nodes_pruned += pc.pruned;
         ce = ne;
         ne = NULL;
         k = NULL;
         ex = NULL;
+        multi = NULL;
     }
     pthread_mutex_unlock(&s->mu);
     sl_free(ne);
     sl_free(k);
     sl__executor_free(ex);
+    sl__multi_free(multi);
     if (!ce)
         sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory caching a prepared step");
-    return ce ? ce->ex : NULL;
+    return ce;
 }
 
-static sl_code run_step(sl_session *s, const sl_run_options *opts, sl_executor *ex, int64_t prepare_us, bool hit,
+static sl_code run_step(sl_session *s, const sl_run_options *opts, cache_entry *ce, int64_t prepare_us, bool hit,
                         sl__cancel *cancel, int64_t step_id, sl_tensor *const *feed_values,
                         sl_tensor **fetch_values, sl_step_stats **stats_out, sl_status *st)
 {
@@ -384,7 +470,7 @@ static sl_code run_step(sl_session *s, const sl_run_options *opts, sl_executor *
         .step_id = step_id, .cancel = cancel, .timeout_ms = opts ? opts->timeout_ms : 0,
         .collect_stats = want_stats, .stats = stats,
     };
-    sl_code rc = sl__executor_run(ex, &args, st);
+    sl_code rc = ce->multi ? sl__multi_run(ce->multi, &args, st) : sl__executor_run(ce->ex, &args, st);
     if (stats) {
         stats->end_us = now_us();
         *stats_out = stats;
@@ -510,7 +596,7 @@ static sl_code run_common(sl_session *s, const sl_run_options *opts, const char 
     bool hit = false;
     int64_t t0 = now_us();
     pthread_rwlock_rdlock(&s->graph_lock);
-    sl_executor *ex = NULL;
+    cache_entry *ex = NULL;
     rc = resolve(s, feed_names, feed_outs, feed_values, nf, fetch_names, fetch_outs, nfe, target_names,
                  target_nodes, nt, &r, st);
     if (rc == SL_OK) {

@@ -73,5 +73,33 @@ else
     echo "# fixtures not found at $fixtures: real-graph checks skipped"
 fi
 
+# --- logs ---------------------------------------------------------------------
+if [ -d "$fixtures/events" ]; then
+    got=$("$sluice" inspect --json "$fixtures/events" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["runs"]), sorted(t["tag"] for r in d["runs"] for t in r["tags"] if r["name"].endswith("strict_run_1")))')
+    [ "$got" = "3 ['strict/foo']" ] && ok "inspect --json of the events fixtures" || bad "inspect --json of the events fixtures (got '$got')"
+    "$sluice" export "$fixtures/events" --run pytorch_scalars/strict_run_1 --tag strict/foo --out "$tmp/foo.csv"
+    got=$(wc -l <"$tmp/foo.csv")
+    [ "$got" = "101" ] && ok "export writes every point (header + 100 rows)" || bad "export writes every point (got $got lines)"
+    last=$(tail -n 1 "$tmp/foo.csv" | cut -d, -f2)
+    [ "$last" = "495" ] && ok "export's last step is 495" || bad "export's last step is 495 (got '$last')"
+    "$sluice" export "$fixtures/events" --run nosuchrun --tag strict/foo --out "$tmp/none.csv" 2>"$tmp/err"
+    rc=$?
+    if [ $rc -eq 1 ] && grep -q "nosuchrun" "$tmp/err" && [ ! -e "$tmp/none.csv" ]; then
+        ok "export of an unknown run fails cleanly and leaves no file"
+    else
+        bad "export of an unknown run (exit $rc): $(cat "$tmp/err")"
+    fi
+    got=$("$sluice" inspect "$fixtures/events/tf_cpp_simple_values/end_2_end.tfevents" | grep -c "scalar")
+    [ "$got" = "12" ] && ok "inspect of one event file lists its 12 tags" || bad "inspect of one event file (got $got tags)"
+fi
+head -c 100 /dev/urandom >"$tmp/events.out.tfevents.1.corrupt"
+"$sluice" inspect "$tmp/events.out.tfevents.1.corrupt" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -le 1 ] && grep -q "events.out.tfevents.1.corrupt" "$tmp/out" "$tmp/err"; then
+    ok "a corrupt event file is reported by name, without a crash"
+else
+    bad "a corrupt event file (exit $rc): $(cat "$tmp/err")"
+fi
+
 echo "# $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -18,8 +18,8 @@
  * "node" (output 0) or "node:index".
  *
  * Each distinct signature (feeds, fetches, targets) is prepared once: the
- * subgraph is pruned, optimized (constant folding, common subexpression
- * elimination, pruning of what became dead), kernels are created and the
+ * subgraph is pruned, optimized (common subexpression elimination,
+ * constant folding, pruning of what became dead), kernels are created and the
  * executor's tables are built.  Later steps with the same signature reuse it
  * and pay no preparation.
  *
@@ -56,9 +56,18 @@ typedef struct sl_session_options {
     bool disable_cse;              /* keep duplicate computations */
     bool disable_pruning;          /* run every node of the graph, not only what fetches need */
     sl_resource_mgr *resources;    /* borrowed, shared with other sessions; NULL: the session's own */
+    /* CPU devices /job:localhost/replica:0/task:0/device:CPU:0..N-1 (0 or 1:
+     * one).  With several, each step's graph is placed (device constraints,
+     * colocation, kernels), split into one partition per device with
+     * _Send/_Recv pairs on the cut edges, and the partitions run at once over
+     * an in-process rendezvous. */
+    int num_cpu_devices;
+    /* Place unconstrained nodes on the first device that may hold them
+     * instead of by the cost model (deterministic; for tests). */
+    bool simple_placement;
 } sl_session_options;
 
-#define SL_SESSION_OPTIONS_INIT {0, false, false, false, NULL}
+#define SL_SESSION_OPTIONS_INIT {0, false, false, false, NULL, 0, false}
 
 /* Per-step options, like TF's RunOptions. */
 typedef struct sl_run_options {
@@ -80,14 +89,27 @@ typedef struct sl_node_stats {
     int64_t iteration;      /* loop iteration (0 outside loops) */
 } sl_node_stats;
 
+/* What one device did in a step (one per partition the step ran). */
+typedef struct sl_device_stats {
+    const char *device;     /* full name (borrowed from the session) */
+    int64_t start_us;       /* its partition's start and end, wall clock */
+    int64_t end_us;
+    int num_nodes;          /* node executions recorded on it */
+    int64_t output_bytes;   /* bytes its nodes produced */
+    int num_sends;          /* _Send and _Recv nodes of its partition */
+    int num_recvs;
+} sl_device_stats;
+
 typedef struct sl_step_stats {
     int64_t step_id;
     int64_t start_us;        /* wall clock when the step began */
     int64_t end_us;
     int64_t prepare_us;      /* time spent preparing the signature (0 when cached) */
     bool cache_hit;          /* the prepared executor came from the cache */
-    int num_nodes;           /* node executions recorded, in completion order */
+    int num_nodes;           /* node executions recorded, in completion order (per device) */
     sl_node_stats *nodes;
+    int num_devices;         /* devices the step ran on */
+    sl_device_stats *devices;
 } sl_step_stats;
 
 /* Frees stats from sl_session_run.  NULL-safe. */
@@ -99,6 +121,12 @@ typedef struct sl_session_counters {
     int64_t prepares;         /* signatures prepared (cache misses) */
     int64_t cache_hits;
     int num_cached;           /* signatures in the cache now */
+    /* What the optimizer passes did, summed over the signatures prepared
+     * (and cached): nodes replaced by constants, nodes merged into an
+     * equivalent one, nodes dropped because nothing needed them any more. */
+    int64_t nodes_folded;
+    int64_t nodes_merged;
+    int64_t nodes_pruned;
 } sl_session_counters;
 
 /* A new session over a copy of `graph` (which stays the caller's).  `opts`
