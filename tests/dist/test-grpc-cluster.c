@@ -24,6 +24,7 @@
 #include "grpc/transport-grpc.h"
 #include "master.h"
 #include "sluice/session.h"
+#include "test-dp-graph.h"
 #include "test-graphs.h"
 
 #define TOKEN "test-token-0123456789"
@@ -146,6 +147,37 @@ static void test_split_graph_matches_one_process(void **state)
         }
     }
     sl_tensor_unref(x);
+    sl_session_free(ls);
+    sl_dist_session_free(ds);
+    sl_graph_free(split);
+    sl_graph_free(whole);
+    sl_status_free(st);
+}
+
+/* Synchronous data-parallel training over gRPC: the weights after each
+ * step equal those of one process. */
+static void test_sync_training_matches_one_process(void **state)
+{
+    sl_status *st = sl_status_new();
+    sl_graph *split = dp_load(true), *whole = dp_load(false);
+    sl_dist_session *ds = sl_dist_session_new(split, cluster, transport, NULL, st);
+    if (!ds)
+        fail_msg("%s", sl_status_message(st));
+    sl_session *ls = sl_session_new(whole, NULL, st);
+    const char *init[] = {"init"};
+    assert_int_equal(sl_dist_session_run(ds, NULL, NULL, NULL, 0, NULL, NULL, 0, init, 1, NULL, st), SL_OK);
+    assert_int_equal(sl_session_run(ls, NULL, NULL, NULL, 0, NULL, NULL, 0, init, 1, NULL, st), SL_OK);
+    const char *sync[] = {"sync"};
+    const char *w[] = {"W"};
+    for (int step = 0; step < 20; step++) {
+        sl_tensor *dw, *lw;
+        if (sl_dist_session_run(ds, NULL, NULL, NULL, 0, w, &dw, 1, sync, 1, NULL, st) != SL_OK)
+            fail_msg("step %d: %s", step, sl_status_message(st));
+        assert_int_equal(sl_session_run(ls, NULL, NULL, NULL, 0, w, &lw, 1, sync, 1, NULL, st), SL_OK);
+        assert_true(sl_tensor_equal(dw, lw));
+        sl_tensor_unref(dw);
+        sl_tensor_unref(lw);
+    }
     sl_session_free(ls);
     sl_dist_session_free(ds);
     sl_graph_free(split);
@@ -330,6 +362,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_graph_matches_one_process),
+        cmocka_unit_test(test_sync_training_matches_one_process),
         cmocka_unit_test(test_call_without_token_is_refused),
         cmocka_unit_test(test_garbage_and_huge_prefix_leave_worker_alive),
         cmocka_unit_test(test_killed_worker_fails_step_naming_it),
