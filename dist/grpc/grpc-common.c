@@ -267,6 +267,11 @@ static sl_tensor *decode_whole(grpc_byte_buffer *bb, sl_status *st)
     return t;
 }
 
+static void free_buffer(void *data, size_t size, void *arg)
+{
+    free(data);
+}
+
 sl_tensor *sl__grpc_decode_tensor(grpc_byte_buffer *bb, sl_status *st)
 {
     grpc_byte_buffer_reader r;
@@ -380,8 +385,19 @@ sl_tensor *sl__grpc_decode_tensor(grpc_byte_buffer *bb, sl_status *st)
         } else if ((have_content ? content_len : 0) != bytes) {
             sl_status_set(st, SL_INVALID_ARGUMENT, "tensor on the wire: %llu bytes of content, %zu expected",
                           (unsigned long long)content_len, bytes);
-        } else if ((t = sl_tensor_new((sl_dtype)dtype, &shape, st)) && bytes) {
-            cur_take(&content, sl_tensor_data(t), bytes);
+        } else if (!bytes) {
+            t = sl_tensor_new((sl_dtype)dtype, &shape, st);
+        } else {
+            /* not sl_tensor_new: its zero fill would be one more pass over
+             * the buffer, and the content overwrites it anyway */
+            void *buf = NULL;
+            if (posix_memalign(&buf, 64, bytes) != 0) {
+                sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory for a %zu-byte tensor", bytes);
+            } else {
+                cur_take(&content, buf, bytes);
+                if (!(t = sl_tensor_new_wrap((sl_dtype)dtype, &shape, buf, bytes, free_buffer, NULL, st)))
+                    free(buf);
+            }
         }
     }
     for (size_t i = 0; i < c.n; i++)

@@ -3,13 +3,24 @@
  * worker`'s service in this process, its client on another thread): for 1
  * MiB and 64 MiB float tensors, the payload bytes per round trip.  The
  * echo carries the payload both ways, RecvTensor one way; the goal is
- * RecvTensor >= 75% of the echo.  Prints figures; not a pass/fail test. */
+ * RecvTensor >= 75% of the echo.  Then the step time of synchronous
+ * data-parallel training (ps + 2 workers, tests/dist/test-dp-graph.h) over
+ * gRPC against the same graph in one process.  Prints figures; not a
+ * pass/fail test. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "grpc/transport-grpc.h"
+#include "master.h"
+#include "sluice/session.h"
+#include "test-dp-graph.h"
 #include "worker.h"
 
 #define TOKEN "bench-token"
@@ -40,6 +51,84 @@ static void got(void *arg, sl_tensor *t, const sl_status *st)
     else
         fprintf(stderr, "recv failed: %s\n", sl_status_message(st));
     __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(fd, (struct sockaddr *)&a, sizeof(a));
+    socklen_t len = sizeof(a);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static double median_step(sl_dist_session *ds, sl_session *ls, int n)
+{
+    const char *sync[] = {"sync"};
+    double *t = calloc((size_t)n, sizeof(double));
+    sl_status *st = sl_status_new();
+    for (int i = -2; i < n; i++) {
+        double t0 = now_s();
+        sl_code c = ds ? sl_dist_session_run(ds, NULL, NULL, NULL, 0, NULL, NULL, 0, sync, 1, NULL, st)
+                       : sl_session_run(ls, NULL, NULL, NULL, 0, NULL, NULL, 0, sync, 1, NULL, st);
+        if (c != SL_OK)
+            fprintf(stderr, "step: %s\n", sl_status_message(st));
+        if (i >= 0)
+            t[i] = now_s() - t0;
+    }
+    qsort(t, (size_t)n, sizeof(double), cmp);
+    double m = t[n / 2];
+    free(t);
+    sl_status_free(st);
+    return m;
+}
+
+/* Three tasks served by gRPC servers in this process, over loopback. */
+static void bench_sync_step(void)
+{
+    char spec[160];
+    snprintf(spec, sizeof(spec), "ps=127.0.0.1:%d;worker=127.0.0.1:%d,127.0.0.1:%d", free_port(), free_port(),
+             free_port());
+    sl_status *st = sl_status_new();
+    sl_cluster *c = sl_cluster_parse_short(spec, st);
+    sl_grpc_options go = SL_GRPC_OPTIONS_INIT;
+    go.token = TOKEN;
+    sl_transport *t = sl_grpc_transport_new(&go, st);
+    sl_dist_worker *w[3];
+    sl_grpc_server *srv[3];
+    for (int i = 0; i < 3; i++) {
+        const char *job;
+        int task;
+        sl_cluster_task_at(c, i, &job, &task);
+        w[i] = sl_dist_worker_new(c, job, task, t, st);
+        srv[i] = sl_grpc_server_start(sl_cluster_task_address(c, job, task), w[i], &go, NULL, st);
+        if (!srv[i]) {
+            fprintf(stderr, "%s\n", sl_status_message(st));
+            exit(1);
+        }
+    }
+    sl_graph *split = dp_load(true), *whole = dp_load(false);
+    sl_dist_session *ds = sl_dist_session_new(split, c, t, NULL, st);
+    sl_session *ls = sl_session_new(whole, NULL, st);
+    const char *init[] = {"init"};
+    sl_dist_session_run(ds, NULL, NULL, NULL, 0, NULL, NULL, 0, init, 1, NULL, st);
+    sl_session_run(ls, NULL, NULL, NULL, 0, NULL, NULL, 0, init, 1, NULL, st);
+    double d = median_step(ds, NULL, 100), l = median_step(NULL, ls, 100);
+    printf("synchronous data-parallel step (ps + 2 workers, gRPC loopback) %.3f ms; one process %.3f ms (x%.1f)\n",
+           d * 1e3, l * 1e3, d / l);
+    sl_session_free(ls);
+    sl_dist_session_free(ds);
+    sl_graph_free(split);
+    sl_graph_free(whole);
+    for (int i = 0; i < 3; i++) {
+        sl_grpc_server_stop(srv[i]);
+        sl_dist_worker_free(w[i]);
+    }
+    sl_transport_free(t);
+    sl_cluster_free(c);
+    sl_status_free(st);
 }
 
 int main(int argc, char **argv)
@@ -123,5 +212,6 @@ int main(int argc, char **argv)
     sl_transport_free(t);
     sl_cluster_free(c);
     sl_status_free(st);
+    bench_sync_step();
     return 0;
 }

@@ -83,8 +83,10 @@ static inline sl_graph *dp_load(bool split)
     char *text = dp_make_graph(split);
     sl_status *st = sl_status_new();
     sl_graph *g = sl_graph_new(st);
-    if (sl_graph_import_text(g, text, strlen(text), "data-parallel", NULL, st) != SL_OK)
-        fail_msg("%s", sl_status_message(st));
+    if (sl_graph_import_text(g, text, strlen(text), "data-parallel", NULL, st) != SL_OK) {
+        fprintf(stderr, "data-parallel graph: %s\n", sl_status_message(st));
+        abort();
+    }
     free(text);
     sl_status_free(st);
     return g;
