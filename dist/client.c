@@ -39,7 +39,11 @@ sl_client_session *sl_client_session_new(const sl_graph *graph, const sl_client_
         goto fail;
     sl_grpc_options go = SL_GRPC_OPTIONS_INIT;
     go.token = opts->token;
-    if (!(s->transport = sl_grpc_transport_new(&go, st)))
+    if (opts->tls_dir && sl_grpc_options_load_tls(&go, opts->tls_dir, st) != SL_OK)
+        goto fail;
+    s->transport = sl_grpc_transport_new(&go, st);
+    sl_grpc_options_free_tls(&go);
+    if (!s->transport)
         goto fail;
     sl_dist_session_options dopts = SL_DIST_SESSION_OPTIONS_INIT;
     dopts.simple_placement = opts->simple_placement;

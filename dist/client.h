@@ -21,9 +21,10 @@ typedef struct sl_client_options {
     const char *cluster;       /* cluster spec (cluster.h); NULL: this process */
     const char *token;         /* the cluster's shared token (required with a cluster) */
     bool simple_placement;     /* unconstrained nodes on the first feasible task */
+    const char *tls_dir;       /* TLS: servers checked against DIR/ca.pem; NULL: plain TCP */
 } sl_client_options;
 
-#define SL_CLIENT_OPTIONS_INIT {NULL, NULL, false}
+#define SL_CLIENT_OPTIONS_INIT {NULL, NULL, false, NULL}
 
 /* NULL + status: the cluster spec's error, UNIMPLEMENTED when built
  * without gRPC, or the session's. */

@@ -46,6 +46,8 @@ typedef struct cl_opts {
     const char *ssh_opts[MAX_SSH_OPTS];
     int num_ssh_opts;
     char self[PATH_MAX];
+    const char *tls_dir;       /* RUN_DIR/tls when it exists */
+    char tls_buf[PATH_MAX];
 } cl_opts;
 
 static void cluster_usage(FILE *out)
@@ -114,7 +116,10 @@ static int probe(const sl_cluster *c, const char *token, bool print, const cl_op
     sl_grpc_options go = SL_GRPC_OPTIONS_INIT;
     go.token = token;
     sl_status *st = sl_status_new();
+    if (o->tls_dir)
+        sl_grpc_options_load_tls(&go, o->tls_dir, st);
     sl_transport *t = sl_grpc_transport_new(&go, st);
+    sl_grpc_options_free_tls(&go);
     int up = 0;
     for (int i = 0; t && i < sl_cluster_num_tasks(c); i++) {
         const char *job;
@@ -182,7 +187,8 @@ static int up_local_or_ssh(const sl_cluster *c, const cl_opts *o, const char *sp
         char buf[32];
         if (!ssh) {
             char *argv[] = {(char *)o->self, "worker", "--cluster", (char *)spec, "--job", (char *)job, "--task", ts,
-                            "--token-file", (char *)token_path, NULL};
+                            "--token-file", (char *)token_path, o->tls_dir ? "--tls" : NULL, (char *)o->tls_dir,
+                            NULL};
             pid_t pid = spawn(argv, log);
             snprintf(buf, sizeof(buf), "%d\n", (int)pid);
             write_file(pidf, buf);
@@ -194,9 +200,10 @@ static int up_local_or_ssh(const sl_cluster *c, const cl_opts *o, const char *sp
         /* the remote side starts the worker in the background and prints its pid */
         char remote[4 * PATH_MAX];
         snprintf(remote, sizeof(remote),
-                 "nohup '%s' worker --cluster '%s' --job '%s' --task %d --token-file '%s' --listen '%s:%d' "
+                 "nohup '%s' worker --cluster '%s' --job '%s' --task %d --token-file '%s' --listen '%s:%d' %s%s%s"
                  ">>'%s' 2>&1 </dev/null & echo $! >'%s'",
-                 o->self, spec, job, task, token_path, host, port, log, pidf);
+                 o->self, spec, job, task, token_path, host, port, o->tls_dir ? "--tls '" : "",
+                 o->tls_dir ? o->tls_dir : "", o->tls_dir ? "' " : "", log, pidf);
         char *argv[8 + 2 * MAX_SSH_OPTS];
         int n = 0;
         argv[n++] = "ssh";
@@ -226,7 +233,7 @@ static int up_slurm(const sl_cluster *c, const cl_opts *o, const char *spec, con
     snprintf(log, sizeof(log), "%s/logs/srun.log", o->run_dir);
     char *argv[] = {"srun", "--overcommit", "-N1", "-n", n, "--kill-on-bad-exit=0", "-o", out,
                     (char *)o->self, "worker", "--cluster", (char *)spec, "--token-file", (char *)token_path,
-                    "--from-slurm", NULL};
+                    "--from-slurm", o->tls_dir ? "--tls" : NULL, (char *)o->tls_dir, NULL};
     pid_t pid = spawn(argv, log);
     char buf[32];
     snprintf(buf, sizeof(buf), "%d\n", (int)pid);
@@ -349,6 +356,9 @@ int sl_cmd_cluster(int argc, char **argv)
     if (!realpath(o.run_dir, abs_dir))
         snprintf(abs_dir, sizeof(abs_dir), "%s", o.run_dir);
     o.run_dir = abs_dir;
+    snprintf(o.tls_buf, sizeof(o.tls_buf), "%s/tls", o.run_dir);
+    if (access(o.tls_buf, R_OK) == 0)
+        o.tls_dir = o.tls_buf;
     if (ensure_token(o.run_dir, token_path, sizeof(token_path)) != 0) {
         rc = 1;
         goto out;

@@ -26,7 +26,7 @@ static void run_usage(FILE *out)
 {
     fprintf(out, "usage: sluice run GRAPH [--feed NAME=FILE.npy]... --fetch NAME[:INDEX]... "
                  "[--target NAME]... --out DIR [--json]\n"
-                 "                  [--cluster SPEC [--token-file FILE]]\n\n"
+                 "                  [--cluster SPEC [--token-file FILE] [--tls DIR]]\n\n"
                  "Runs one step of GRAPH (.pb or .pbtxt) and writes each fetched tensor to\n"
                  "DIR/<name>.npy, with '/' and ':' in the name replaced by '_'.\n");
 }
@@ -85,6 +85,8 @@ int sl_cmd_run(int argc, char **argv)
             copts.cluster = argv[++i];
         } else if (!strcmp(a, "--token-file") && i + 1 < argc) {
             token_file = argv[++i];
+        } else if (!strcmp(a, "--tls") && i + 1 < argc) {
+            copts.tls_dir = argv[++i];
         } else if ((!strcmp(a, "--feed") || !strcmp(a, "--fetch") || !strcmp(a, "--target") ||
                     !strcmp(a, "--out")) && i + 1 < argc) {
             const char *v = argv[++i];

@@ -2,7 +2,9 @@
  * [--token-file FILE]`: serves one task of a cluster over gRPC until
  * SIGTERM or SIGINT.  It listens on 127.0.0.1 at its port from the spec
  * unless --listen says otherwise; the shared token comes from --token-file
- * or SLUICE_TOKEN (required: a worker never serves strangers). */
+ * or SLUICE_TOKEN (required: a worker never serves strangers).  With
+ * --tls DIR it serves TLS (DIR/cert.pem, DIR/key.pem) and reaches its
+ * peers over TLS checked against DIR/ca.pem. */
 #include "config.h"
 
 #include <errno.h>
@@ -20,10 +22,12 @@
 static void worker_usage(FILE *out)
 {
     fprintf(out, "usage: sluice worker --cluster SPEC (--job NAME --task N | --from-slurm) [--listen HOST:PORT]\n"
-                 "                     [--token-file FILE]\n\n"
+                 "                     [--token-file FILE] [--tls DIR]\n\n"
                  "Serves task N of job NAME of the cluster SPEC (\"ps=h:p;worker=h:p,h:p\", a text-format\n"
                  "ClusterDef, or @FILE).  Listens on 127.0.0.1 at the task's port unless --listen is given.\n"
-                 "Every call must carry the cluster's token: --token-file FILE or $SLUICE_TOKEN.\n");
+                 "Every call must carry the cluster's token: --token-file FILE or $SLUICE_TOKEN.\n"
+                 "With --tls DIR it serves TLS with DIR/cert.pem and DIR/key.pem and checks its peers\n"
+                 "against DIR/ca.pem.\n");
 }
 
 /* The token: the first line of the file, or $SLUICE_TOKEN.  Caller frees. */
@@ -49,7 +53,7 @@ char *sl_cli_read_token(const char *file)
 
 int sl_cmd_worker(int argc, char **argv)
 {
-    const char *spec = NULL, *job = NULL, *listen = NULL, *token_file = NULL;
+    const char *spec = NULL, *job = NULL, *listen = NULL, *token_file = NULL, *tls_dir = NULL;
     int task = -1;
     bool from_slurm = false;
     for (int i = 1; i < argc; i++) {
@@ -74,6 +78,8 @@ int sl_cmd_worker(int argc, char **argv)
             from_slurm = true;
         } else if (!strcmp(a, "--token-file") && v) {
             token_file = v, i++;
+        } else if (!strcmp(a, "--tls") && v) {
+            tls_dir = v, i++;
         } else {
             worker_usage(stderr);
             return 2;
@@ -126,6 +132,10 @@ int sl_cmd_worker(int argc, char **argv)
         snprintf(bind_addr, sizeof(bind_addr), "127.0.0.1:%d", port);
     sl_grpc_options go = SL_GRPC_OPTIONS_INIT;
     go.token = token;
+    if (tls_dir && sl_grpc_options_load_tls(&go, tls_dir, st) != SL_OK) {
+        sl_cli_error("--tls: %s", sl_status_message(st));
+        goto out;
+    }
     /* block the signals before any thread starts, and wait for them below */
     sigset_t set;
     sigemptyset(&set);

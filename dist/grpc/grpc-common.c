@@ -8,6 +8,7 @@
 #include "grpc-common.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,4 +405,42 @@ sl_tensor *sl__grpc_decode_tensor(grpc_byte_buffer *bb, sl_status *st)
         grpc_slice_unref(c.slices[i]);
     free(c.slices);
     return t;
+}
+
+static char *read_pem(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(1 << 20);
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
+sl_code sl_grpc_options_load_tls(sl_grpc_options *o, const char *dir, sl_status *st)
+{
+    o->tls_ca_pem = read_pem(dir, "ca.pem");
+    o->tls_cert_pem = read_pem(dir, "cert.pem");
+    o->tls_key_pem = read_pem(dir, "key.pem");
+    if (!o->tls_ca_pem && !o->tls_cert_pem && !o->tls_key_pem)
+        return sl_status_set(st, SL_NOT_FOUND, "no ca.pem, cert.pem or key.pem in '%s'", dir);
+    if (!o->tls_cert_pem != !o->tls_key_pem) {
+        sl_grpc_options_free_tls(o);
+        return sl_status_set(st, SL_INVALID_ARGUMENT, "'%s' has one of cert.pem and key.pem without the other", dir);
+    }
+    sl_status_clear(st);
+    return SL_OK;
+}
+
+void sl_grpc_options_free_tls(sl_grpc_options *o)
+{
+    free((char *)o->tls_ca_pem);
+    free((char *)o->tls_cert_pem);
+    free((char *)o->tls_key_pem);
+    o->tls_ca_pem = o->tls_cert_pem = o->tls_key_pem = NULL;
 }

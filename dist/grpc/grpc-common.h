@@ -18,9 +18,21 @@
 typedef struct sl_grpc_options {
     const char *token;          /* the shared secret sent (client) or required (server) */
     int64_t max_message_bytes;  /* largest message received; 0: 1 GiB (at most 2^31-1) */
+    /* TLS (gRPC's SSL credentials), PEM text; NULL: plain TCP.  A client
+     * with tls_ca_pem verifies servers against it; a server with
+     * tls_cert_pem and tls_key_pem serves TLS only. */
+    const char *tls_ca_pem;
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
 } sl_grpc_options;
 
-#define SL_GRPC_OPTIONS_INIT {NULL, 0}
+#define SL_GRPC_OPTIONS_INIT {NULL, 0, NULL, NULL, NULL}
+
+/* Reads DIR/ca.pem, DIR/cert.pem and DIR/key.pem (those present) into
+ * opts' TLS fields (malloc'd; free with sl_grpc_options_free_tls).  NOT_FOUND
+ * when DIR has none of them. */
+sl_code sl_grpc_options_load_tls(sl_grpc_options *opts, const char *dir, sl_status *status);
+void sl_grpc_options_free_tls(sl_grpc_options *opts);
 
 /* A completion-queue tag: fn runs on the I/O thread with the event's ok. */
 typedef struct sl_grpc_tag {

@@ -299,7 +299,13 @@ sl_grpc_server *sl_grpc_server_start(const char *address, sl_dist_worker *worker
     s->server = grpc_server_create(&args.channel_args, NULL);
     s->cq = grpc_completion_queue_create_for_next(NULL);
     grpc_server_register_completion_queue(s->server, s->cq, NULL);
-    grpc_server_credentials *sc = grpc_insecure_server_credentials_create();
+    grpc_server_credentials *sc;
+    if (opts->tls_cert_pem && opts->tls_key_pem) {
+        grpc_ssl_pem_key_cert_pair pair = {opts->tls_key_pem, opts->tls_cert_pem};
+        sc = grpc_ssl_server_credentials_create_ex(NULL, &pair, 1, GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE, NULL);
+    } else {
+        sc = grpc_insecure_server_credentials_create();
+    }
     int bound = grpc_server_add_http2_port(s->server, address, sc);
     grpc_server_credentials_release(sc);
     if (bound == 0) {

@@ -17,6 +17,7 @@ typedef struct grpc_impl {
     grpc_completion_queue *cq;
     pthread_t thread;
     char *token;
+    char *ca_pem;               /* TLS roots; NULL: plain TCP */
     sl_grpc_args args;
     sl_grpc_options opts;
 } grpc_impl;
@@ -252,7 +253,8 @@ static sl_dist_conn *g_connect(void *impl, const char *address, sl_status *st)
         return NULL;
     }
     c->t = t;
-    grpc_channel_credentials *cc = grpc_insecure_credentials_create();
+    grpc_channel_credentials *cc = t->ca_pem ? grpc_ssl_credentials_create(t->ca_pem, NULL, NULL, NULL)
+                                             : grpc_insecure_credentials_create();
     c->channel = grpc_channel_create(address, cc, &t->args.channel_args);
     grpc_channel_credentials_release(cc);
     if (!c->channel) {
@@ -280,6 +282,7 @@ static void g_release(void *impl)
     pthread_join(t->thread, NULL);
     grpc_completion_queue_destroy(t->cq);
     free(t->token);
+    free(t->ca_pem);
     free(t);
 }
 
@@ -310,6 +313,15 @@ sl_transport *sl_grpc_transport_new(const sl_grpc_options *opts, sl_status *st)
     if (opts)
         t->opts = *opts;
     t->opts.token = t->token;
+    if (opts && opts->tls_ca_pem && !(t->ca_pem = strdup(opts->tls_ca_pem))) {
+        free(t->token);
+        free(t);
+        free(tr);
+        sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory");
+        return NULL;
+    }
+    t->opts.tls_ca_pem = t->ca_pem;
+    t->opts.tls_cert_pem = t->opts.tls_key_pem = NULL;
     sl__grpc_args_init(&t->args, &t->opts, false);
     t->cq = grpc_completion_queue_create_for_next(NULL);
     if (pthread_create(&t->thread, NULL, io_thread, t) != 0) {
