@@ -45,6 +45,7 @@ struct sl_dist_session {
     int num_parts;
     part *parts;
     int64_t call_timeout_ms;
+    pthread_mutex_t reg_mu;    /* one (re)registration at a time */
     pthread_mutex_t mu;        /* registration state */
     pthread_cond_t cv;
     int in_flight;             /* fire-and-forget calls not yet answered */
@@ -150,9 +151,12 @@ static sl_code register_task(sl_dist_session *s, int ti, sl_status *st)
             prefix_task(st, tk);
             return sl_status_code(st);
         }
-        pt->handle = strdup(((Sluice__Dist__RegisterGraphResponse *)reply)->graph_handle);
+        char *h = strdup(((Sluice__Dist__RegisterGraphResponse *)reply)->graph_handle);
         protobuf_c_message_free_unpacked(reply, NULL);
-        if (!pt->handle)
+        pthread_mutex_lock(&s->mu);
+        pt->handle = h;
+        pthread_mutex_unlock(&s->mu);
+        if (!h)
             return sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory");
     }
     return SL_OK;
@@ -186,6 +190,7 @@ void sl_dist_session_free(sl_dist_session *s)
     sl_graph_free(s->graph);
     sl_cluster_free(s->cluster);
     pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->reg_mu);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -216,6 +221,7 @@ sl_dist_session *sl_dist_session_new(const sl_graph *graph, const sl_cluster *cl
     if (!s)
         goto oom;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->reg_mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     s->t = transport;
     s->call_timeout_ms = opts && opts->call_timeout_ms > 0 ? opts->call_timeout_ms : 30000;
@@ -313,6 +319,7 @@ typedef struct part_run {
     int part;
     Sluice__Dist__RunGraphRequest req;
     int *fetch_index;          /* req.recv_key[i] answers fetch fetch_index[i] */
+    char *handle;              /* the graph handle, copied when the call starts */
     int64_t sent_us;
 } part_run;
 
@@ -552,6 +559,7 @@ static void part_run_clear(part_run *pr)
         free(pr->req.target[i]);
     free(pr->req.target);
     free(pr->fetch_index);
+    free(pr->handle);
 }
 
 static bool push_str(char ***arr, size_t *n, const char *v)
@@ -693,15 +701,19 @@ sl_code sl_dist_session_run(sl_dist_session *s, const sl_run_options *opts, cons
     bool collect = opts && opts->collect_step_stats && stats;
     int64_t timeout = opts && opts->timeout_ms > 0 ? opts->timeout_ms : 0;
     /* (re)register what a failed or restarted task lost */
+    pthread_mutex_lock(&s->reg_mu);
     for (int i = 0; i < s->num_tasks; i++) {
         bool need = false;
         pthread_mutex_lock(&s->mu);
         for (int p = 0; p < s->num_parts; p++)
             need |= s->parts[p].task == i && !s->parts[p].handle;
         pthread_mutex_unlock(&s->mu);
-        if (need && register_task(s, i, st) != SL_OK)
+        if (need && register_task(s, i, st) != SL_OK) {
+            pthread_mutex_unlock(&s->reg_mu);
             return sl_status_code(st);
+        }
     }
+    pthread_mutex_unlock(&s->reg_mu);
     step sp = {.s = s};
     pthread_mutex_init(&sp.mu, NULL);
     pthread_cond_init(&sp.cv, NULL);
@@ -729,8 +741,9 @@ sl_code sl_dist_session_run(sl_dist_session *s, const sl_run_options *opts, cons
     for (int r = 0; r < sp.num_runs; r++) {
         part_run *pr = &sp.runs[r];
         pthread_mutex_lock(&s->mu);
-        pr->req.graph_handle = s->parts[pr->part].handle;
+        pr->handle = strdup(s->parts[pr->part].handle ? s->parts[pr->part].handle : "");
         pthread_mutex_unlock(&s->mu);
+        pr->req.graph_handle = pr->handle ? pr->handle : "";
         pr->req.session_handle = s->session_handle;
         pr->req.step_id = sp.step_id;
         pr->sent_us = sl_dist_now_us();
