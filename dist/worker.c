@@ -196,19 +196,6 @@ static void remote_recv_compute(sl_kernel_ctx *ctx)
     sl_kernel_ctx_done(ctx);
 }
 
-/* Until the runtime has one (branch runtime2 adds it), placement needs a
- * kernel for Placeholder: it only runs when nobody fed it. */
-static void placeholder_compute(sl_kernel_ctx *ctx)
-{
-    sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "placeholder '%s' must be fed",
-                       sl_node_name(sl_kernel_ctx_node(ctx)));
-}
-
-static const sl_kernel_def placeholder_kernels[] = {
-    {.op = "Placeholder", .device = SL_DEVICE_CPU, .compute = placeholder_compute},
-    {.op = "PlaceholderV2", .device = SL_DEVICE_CPU, .compute = placeholder_compute},
-};
-
 static const sl_kernel_def remote_kernels[] = {
     {.op = "_SlRemoteSend", .device = SL_DEVICE_CPU, .compute = remote_send_compute},
     {.op = "_SlRemoteRecv", .device = SL_DEVICE_CPU, .compute_async = remote_recv_compute},
@@ -222,9 +209,6 @@ static void register_ops_once(void)
         sl_op_register(&remote_ops[i], NULL);
     for (size_t i = 0; i < sizeof(remote_kernels) / sizeof(remote_kernels[0]); i++)
         sl_kernel_register(&remote_kernels[i], NULL);
-    for (size_t i = 0; i < sizeof(placeholder_kernels) / sizeof(placeholder_kernels[0]); i++)
-        if (sl_op_lookup(placeholder_kernels[i].op) && !sl_kernel_exists_for_op(placeholder_kernels[i].op, SL_DEVICE_CPU))
-            sl_kernel_register(&placeholder_kernels[i], NULL);
 }
 
 void sl_dist_register_ops(void)
