@@ -3,7 +3,9 @@
  * session and writes each fetch as DIR/<name with '/' and ':' made '_'>.npy.
  * With --json it prints a summary: each fetch's name, dtype, shape and
  * file, and the step's time.  Bad feeds (unknown name, wrong dtype or
- * shape) and failing steps print the session's message and exit 1. */
+ * shape) and failing steps print the session's message and exit 1.
+ * With --cluster SPEC [--token-file FILE] the step runs on that cluster's
+ * tasks (placed by the graph's device constraints), transparently. */
 #include "config.h"
 
 #include <errno.h>
@@ -17,12 +19,14 @@
 #include "json-writer.h"
 #include "sluice/alloc.h"
 #include "sluice/npy.h"
+#include "client.h"
 #include "sluice/session.h"
 
 static void run_usage(FILE *out)
 {
     fprintf(out, "usage: sluice run GRAPH [--feed NAME=FILE.npy]... --fetch NAME[:INDEX]... "
-                 "[--target NAME]... --out DIR [--json]\n\n"
+                 "[--target NAME]... --out DIR [--json]\n"
+                 "                  [--cluster SPEC [--token-file FILE] [--tls DIR]]\n\n"
                  "Runs one step of GRAPH (.pb or .pbtxt) and writes each fetched tensor to\n"
                  "DIR/<name>.npy, with '/' and ':' in the name replaced by '_'.\n");
 }
@@ -61,7 +65,10 @@ int sl_cmd_run(int argc, char **argv)
     int nf = 0, nfe = 0, nt = 0, rc = 2;
     sl_status *st = sl_status_new();
     sl_graph *g = NULL;
-    sl_session *s = NULL;
+    sl_client_session *s = NULL;
+    sl_client_options copts = SL_CLIENT_OPTIONS_INIT;
+    const char *token_file = NULL;
+    char *token = NULL;
     if (!feed_names || !feed_files || !fetches || !targets || !feed_bufs || !feed_vals || !outs || !st) {
         rc = sl_cli_error("out of memory");
         goto out;
@@ -74,6 +81,12 @@ int sl_cmd_run(int argc, char **argv)
             goto out;
         } else if (!strcmp(a, "--json")) {
             json = true;
+        } else if (!strcmp(a, "--cluster") && i + 1 < argc) {
+            copts.cluster = argv[++i];
+        } else if (!strcmp(a, "--token-file") && i + 1 < argc) {
+            token_file = argv[++i];
+        } else if (!strcmp(a, "--tls") && i + 1 < argc) {
+            copts.tls_dir = argv[++i];
         } else if ((!strcmp(a, "--feed") || !strcmp(a, "--fetch") || !strcmp(a, "--target") ||
                     !strcmp(a, "--out")) && i + 1 < argc) {
             const char *v = argv[++i];
@@ -128,7 +141,9 @@ int sl_cmd_run(int argc, char **argv)
             goto out;
         }
     }
-    s = sl_session_new(g, NULL, st);
+    if (copts.cluster)
+        copts.token = token = sl_cli_read_token(token_file);
+    s = sl_client_session_new(g, &copts, st);
     if (!s) {
         sl_cli_error("%s", sl_status_message(st));
         goto out;
@@ -138,7 +153,7 @@ int sl_cmd_run(int argc, char **argv)
         goto out;
     }
     int64_t t0 = now_us();
-    if (sl_session_run(s, NULL, feed_names, feed_vals, nf, fetches, outs, nfe, targets, nt, NULL, st) != SL_OK) {
+    if (sl_client_session_run(s, NULL, feed_names, feed_vals, nf, fetches, outs, nfe, targets, nt, st) != SL_OK) {
         sl_cli_error("%s", sl_status_message(st));
         goto out;
     }
@@ -149,6 +164,10 @@ int sl_cmd_run(int argc, char **argv)
         sl_json_begin_object(&j);
         sl_json_key(&j, "graph");
         sl_json_string(&j, graph_path);
+        if (copts.cluster) {
+            sl_json_key(&j, "cluster");
+            sl_json_string(&j, copts.cluster);
+        }
         sl_json_key(&j, "step_time_us");
         sl_json_int(&j, step_us);
         sl_json_key(&j, "fetches");
@@ -193,7 +212,8 @@ out:
         sl_tensor_unref(feed_vals[i]);
     for (int i = 0; i < argc && feed_bufs; i++)
         free(feed_bufs[i]);
-    sl_session_free(s);
+    sl_client_session_free(s);
+    free(token);
     sl_graph_free(g);
     sl_status_free(st);
     free(feed_names);

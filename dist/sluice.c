@@ -20,6 +20,10 @@ static const command commands[] = {
     {"gradients", sl_cmd_gradients, "add the gradients of a loss to a graph and write it"},
     {"inspect", sl_cmd_inspect, "describe a graph (.pb/.pbtxt) or a logdir/event file"},
     {"train", sl_cmd_train, "train a run spec: progress, event files, checkpoints, resume, evaluation"},
+#if HAVE_GRPC
+    {"worker", sl_cmd_worker, "serve one task of a cluster (gRPC)"},
+    {"cluster", sl_cmd_cluster, "start, stop or ask the tasks of a cluster (local, ssh, slurm)"},
+#endif
     {"run", sl_cmd_run, "run one step of a graph with .npy feeds; write the fetches as .npy"},
 };
 

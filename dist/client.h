@@ -1,0 +1,42 @@
+/* Client sessions: one handle whether a graph runs in this process or on a
+ * cluster, so commands (sluice run, and sluice train as it lands) take a
+ * --cluster option and run transparently over it.
+ *
+ * With opts->cluster NULL the session is an sl_session; otherwise the
+ * master (master.h) places and partitions the graph over the cluster's
+ * tasks and runs steps there through the gRPC transport, with opts->token
+ * in every call.
+ *
+ * Thread-safety: as sl_session / sl_dist_session. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "master.h"
+#include "sluice/session.h"
+
+typedef struct sl_client_session sl_client_session;
+
+typedef struct sl_client_options {
+    const char *cluster;       /* cluster spec (cluster.h); NULL: this process */
+    const char *token;         /* the cluster's shared token (required with a cluster) */
+    bool simple_placement;     /* unconstrained nodes on the first feasible task */
+    const char *tls_dir;       /* TLS: servers checked against DIR/ca.pem; NULL: plain TCP */
+} sl_client_options;
+
+#define SL_CLIENT_OPTIONS_INIT {NULL, NULL, false, NULL}
+
+/* NULL + status: the cluster spec's error, UNIMPLEMENTED when built
+ * without gRPC, or the session's. */
+sl_client_session *sl_client_session_new(const sl_graph *graph, const sl_client_options *opts, sl_status *status);
+
+/* sl_session_run()'s contract, either way (no statistics). */
+sl_code sl_client_session_run(sl_client_session *s, const sl_run_options *opts, const char *const *feed_names,
+                              sl_tensor *const *feed_values, int num_feeds, const char *const *fetch_names,
+                              sl_tensor **fetch_values, int num_fetches, const char *const *target_names,
+                              int num_targets, sl_status *status);
+
+/* Whether the session runs on a cluster. */
+bool sl_client_session_is_distributed(const sl_client_session *s);
+
+void sl_client_session_free(sl_client_session *s);  /* NULL-safe */
