@@ -26,7 +26,10 @@ sl_client_session *sl_client_session_new(const sl_graph *graph, const sl_client_
         return NULL;
     }
     if (!opts || !opts->cluster) {
-        if (!(s->local = sl_session_new(graph, NULL, st)))
+        sl_session_options so = SL_SESSION_OPTIONS_INIT;
+        if (opts)
+            so.inter_op_threads = opts->inter_op_threads;
+        if (!(s->local = sl_session_new(graph, &so, st)))
             goto fail;
         return s;
     }
@@ -68,6 +71,15 @@ sl_code sl_client_session_run(sl_client_session *s, const sl_run_options *opts, 
                               num_fetches, target_names, num_targets, NULL, st);
     return sl_dist_session_run(s->dist, opts, feed_names, feed_values, num_feeds, fetch_names, fetch_values,
                                num_fetches, target_names, num_targets, NULL, st);
+}
+
+sl_code sl_client_session_check_health(sl_client_session *s, int64_t timeout_ms, sl_status *st)
+{
+    if (!s->dist) {
+        sl_status_clear(st);
+        return SL_OK;
+    }
+    return sl_dist_session_check_health(s->dist, timeout_ms, st);
 }
 
 bool sl_client_session_is_distributed(const sl_client_session *s)

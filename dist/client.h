@@ -22,9 +22,10 @@ typedef struct sl_client_options {
     const char *token;         /* the cluster's shared token (required with a cluster) */
     bool simple_placement;     /* unconstrained nodes on the first feasible task */
     const char *tls_dir;       /* TLS: servers checked against DIR/ca.pem; NULL: plain TCP */
+    int inter_op_threads;      /* local sessions: the pool's threads (0: one per CPU) */
 } sl_client_options;
 
-#define SL_CLIENT_OPTIONS_INIT {NULL, NULL, false, NULL}
+#define SL_CLIENT_OPTIONS_INIT {NULL, NULL, false, NULL, 0}
 
 /* NULL + status: the cluster spec's error, UNIMPLEMENTED when built
  * without gRPC, or the session's. */
@@ -35,6 +36,10 @@ sl_code sl_client_session_run(sl_client_session *s, const sl_run_options *opts, 
                               sl_tensor *const *feed_values, int num_feeds, const char *const *fetch_names,
                               sl_tensor **fetch_values, int num_fetches, const char *const *target_names,
                               int num_targets, sl_status *status);
+
+/* On a cluster: asks every task for its status (sl_dist_session_check_health);
+ * SL_OK at once for a local session. */
+sl_code sl_client_session_check_health(sl_client_session *s, int64_t timeout_ms, sl_status *status);
 
 /* Whether the session runs on a cluster. */
 bool sl_client_session_is_distributed(const sl_client_session *s);

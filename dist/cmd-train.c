@@ -27,7 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "commands.h"
+#include "data-parallel.h"
 #include "run_spec.pb-c.h"
 #include "sluice/alloc.h"
 #include "sluice/layers.h"
@@ -54,7 +56,14 @@ typedef struct trainer {
     char *base;                 /* folder of the spec */
     char *run_dir;
     sl_graph *g;
-    sl_session *s;
+    sl_client_session *s;
+    /* data-parallel on a cluster: nw replicas "replica_k/..." */
+    const char *cluster;
+    char *token;
+    int nw, nps;
+    const char *loss_name;             /* "dp/loss" or the spec's loss */
+    const char *metric_names[MAX_METRICS];
+    char dp_metric_buf[MAX_METRICS][32];
     sl_saver *saver;
     sl_dataset *train;
     sl_dataset *eval;
@@ -75,6 +84,19 @@ typedef struct trainer {
 static int fail(sl_status *st, const char *what)
 {
     return sl_cli_error("%s%s%s", what ? what : "", what ? ": " : "", sl_status_message(st));
+}
+
+static sl_code run(trainer *t, const char *const *feed_names, sl_tensor *const *feeds, int nf,
+                   const char *const *fetch, sl_tensor **outs, int nfetch, const char *const *targets, int nt,
+                   sl_status *st)
+{
+    return sl_client_session_run(t->s, NULL, feed_names, feeds, nf, fetch, outs, nfetch, targets, nt, st);
+}
+
+/* The saver's steps through the client session (local or on the cluster). */
+static sl_code saver_run(void *ctx, const char *feed, sl_tensor *prefix, const char *target, sl_status *st)
+{
+    return run((trainer *)ctx, &feed, &prefix, 1, NULL, NULL, 0, &target, 1, st);
 }
 
 static double now_s(void)
@@ -279,6 +301,52 @@ static bool parse_optimizer(const Sluice__Optimizer *o, sl_optimizer_options *ou
     return true;
 }
 
+/* "dp/<what>": the mean over the replicas of "replica_k/<tensor>". */
+static bool dp_mean(trainer *t, const char *what, const char *tensor, sl_output *out, sl_status *st)
+{
+    sl_output parts[64];
+    if (t->nw > 64) {
+        sl_status_set(st, SL_INVALID_ARGUMENT, "at most 64 worker tasks");
+        return false;
+    }
+    for (int k = 0; k < t->nw; k++) {
+        char name[600];
+        if (!find_tensor(t, what, sl_dp_name(name, sizeof(name), k, tensor), &parts[k], st))
+            return false;
+    }
+    sl_dtype dt = sl_node_output_type(parts[0].node, parts[0].index);
+    if (dt != SL_DTYPE_FLOAT && dt != SL_DTYPE_DOUBLE) {
+        sl_status_set(st, SL_INVALID_ARGUMENT, "%s '%s' is %s: on a cluster it must be float or double", what, tensor,
+                      sl_dtype_name(dt));
+        return false;
+    }
+    char name[64];
+    snprintf(name, sizeof(name), "dp/%s_sum", what);
+    sl_node_builder *b = sl_node_builder_new(t->g, "AddN", name);
+    sl_node_builder_add_input_list(b, parts, t->nw);
+    sl_output sum = {sl_node_builder_finish(b, st), 0};
+    sl_shape sc = sl_shape_scalar();
+    sl_tensor *inv = sl_tensor_new(dt, &sc, st);
+    if (!sum.node || !inv) {
+        sl_tensor_unref(inv);
+        return false;
+    }
+    if (dt == SL_DTYPE_FLOAT)
+        *(float *)sl_tensor_data(inv) = 1.0f / (float)t->nw;
+    else
+        *(double *)sl_tensor_data(inv) = 1.0 / (double)t->nw;
+    snprintf(name, sizeof(name), "dp/%s_scale", what);
+    b = sl_node_builder_new(t->g, "Const", name);
+    sl_node_builder_set_attr_type(b, "dtype", dt);
+    sl_node_builder_set_attr_tensor(b, "value", inv);
+    sl_tensor_unref(inv);
+    sl_output scale = {sl_node_builder_finish(b, st), 0};
+    snprintf(name, sizeof(name), "dp/%s", what);
+    out->node = op_node(t->g, "Mul", name, 2, (sl_output[]){sum, scale}, st);
+    out->index = 0;
+    return out->node != NULL;
+}
+
 static bool build(trainer *t, sl_status *st)
 {
     Sluice__RunSpec *sp = t->spec;
@@ -313,6 +381,31 @@ static bool build(trainer *t, sl_status *st)
         if (!find_tensor(t, "training flag", sp->training_flag, &tf, st))
             return false;
     }
+    t->loss_name = sp->loss;
+    for (size_t i = 0; i < sp->n_metric; i++)
+        t->metric_names[i] = sp->metric[i]->tensor;
+    if (t->cluster) {
+        if (sp->train_op && sp->train_op[0]) {
+            sl_status_set(st, SL_INVALID_ARGUMENT, "on a cluster the run spec needs an optimizer, not a train op "
+                                                   "(the gradients are summed over the replicas)");
+            return false;
+        }
+        sl_graph *rg = sl_dp_replicate(t->g, t->nw, t->nps, st);
+        if (!rg)
+            return false;
+        sl_graph_free(t->g);
+        t->g = rg;
+        if (!dp_mean(t, "loss", sp->loss, &loss, st))
+            return false;
+        t->loss_name = "dp/loss";
+        for (size_t i = 0; i < sp->n_metric; i++) {
+            snprintf(t->dp_metric_buf[i], sizeof(t->dp_metric_buf[i]), "metric_%d", (int)i);
+            if (!dp_mean(t, t->dp_metric_buf[i], sp->metric[i]->tensor, &metrics[i], st))
+                return false;
+            snprintf(t->dp_metric_buf[i], sizeof(t->dp_metric_buf[i]), "dp/metric_%d", (int)i);
+            t->metric_names[i] = t->dp_metric_buf[i];
+        }
+    }
     if (sp->train_op && sp->train_op[0]) {
         sl_output op;
         if (!find_tensor(t, "train op", sp->train_op, &op, st))
@@ -337,7 +430,8 @@ static bool build(trainer *t, sl_status *st)
         return false;
     if (!sl_graph_find_node(t->g, "sluice_init") && !sl_variables_initializer(t->g, "sluice_init", st))
         return false;
-    t->has_summaries = sp->summary_every_steps >= 0;
+    /* on a cluster the chief (this process) writes the scalars itself */
+    t->has_summaries = !t->cluster && sp->summary_every_steps >= 0;
     if (t->has_summaries && !add_summaries(t, loss, metrics, (int)sp->n_metric, st))
         return false;
     sl_saver_options so = SL_SAVER_OPTIONS_INIT;
@@ -347,9 +441,19 @@ static bool build(trainer *t, sl_status *st)
     so.every_seconds = sp->checkpoint_every_seconds;
     if (!(t->saver = sl_saver_new(t->g, NULL, 0, &so, st)))
         return false;
-    sl_session_options sopt = SL_SESSION_OPTIONS_INIT;
-    sopt.inter_op_threads = sp->threads;
-    return (t->s = sl_session_new(t->g, &sopt, st)) != NULL;
+    sl_saver_set_runner(t->saver, saver_run, t);
+    if (t->cluster) {
+        sl_graph *pg = sl_dp_place(t->g, t->nw, t->nps, st);
+        if (!pg)
+            return false;
+        sl_graph_free(t->g);
+        t->g = pg;
+    }
+    sl_client_options co = SL_CLIENT_OPTIONS_INIT;
+    co.cluster = t->cluster;
+    co.token = t->token;
+    co.inter_op_threads = sp->threads;
+    return (t->s = sl_client_session_new(t->g, &co, st)) != NULL;
 }
 
 /* ---- Batches ------------------------------------------------------------------ */
@@ -454,7 +558,7 @@ static int64_t read_global_step(trainer *t, sl_status *st)
 {
     const char *name = "global_step";
     sl_tensor *v = NULL;
-    if (sl_session_run(t->s, NULL, NULL, NULL, 0, &name, &v, 1, NULL, 0, NULL, st) != SL_OK)
+    if (run(t, NULL, NULL, 0, &name, &v, 1, NULL, 0, st) != SL_OK)
         return -1;
     int64_t s = *(int64_t *)sl_tensor_data(v);
     sl_tensor_unref(v);
@@ -498,25 +602,40 @@ static bool train_loop(trainer *t, int64_t start, int64_t steps, sl_status *st)
     int64_t print_every = t->tty ? 1 : every;
     int nm = (int)sp->n_metric;
     const char *fetch[1 + MAX_METRICS];
-    fetch[0] = sp->loss;
+    fetch[0] = t->loss_name;
     for (int i = 0; i < nm; i++)
-        fetch[1 + i] = sp->metric[i]->tensor;
-    const char *feed_names[MAX_INPUTS + 2];
-    sl_tensor *feeds[MAX_INPUTS + 2] = {NULL};
-    for (int i = 0; i < t->ninputs; i++)
-        feed_names[i] = t->ph_names[i];
-    int nfeeds = t->ninputs;
+        fetch[1 + i] = t->metric_names[i];
+    /* replica k is fed rows [k * shard, (k + 1) * shard) of the batch */
+    int K = t->cluster ? t->nw : 1, nin = t->ninputs;
+    int64_t shard = bs / K;
+    size_t nslots = (size_t)K * (size_t)(nin + 1) + 2;
+    const char **feed_names = calloc(nslots, sizeof(*feed_names));
+    char **owned = calloc(nslots, sizeof(*owned));
+    sl_tensor **feeds = calloc(nslots, sizeof(*feeds));
     sl_tensor *flag = NULL, *stepv = NULL;
-    if (sp->training_flag && sp->training_flag[0]) {
+    bool has_flag = sp->training_flag && sp->training_flag[0];
+    bool ok = feed_names && owned && feeds;
+    int nfeeds = 0;
+    for (int k = 0; ok && k < K; k++)
+        for (int i = 0; i < nin + has_flag; i++) {
+            const char *base = i < nin ? t->ph_names[i] : sp->training_flag;
+            int at = i < nin ? k * nin + i : K * nin + k;
+            char name[600];
+            ok = (owned[at] = strdup(t->cluster ? sl_dp_name(name, sizeof(name), k, base) : base)) != NULL;
+            feed_names[at] = owned[at];
+            nfeeds++;
+        }
+    if (ok && has_flag) {
         sl_shape sc = sl_shape_scalar();
-        if (!(flag = sl_tensor_new(SL_DTYPE_BOOL, &sc, st)))
-            return false;
-        *(bool *)sl_tensor_data(flag) = true;
-        feed_names[nfeeds] = sp->training_flag;
-        feeds[nfeeds++] = flag;
+        if ((flag = sl_tensor_new(SL_DTYPE_BOOL, &sc, st)) != NULL) {
+            *(bool *)sl_tensor_data(flag) = true;
+            for (int k = 0; k < K; k++)
+                feeds[K * nin + k] = flag;
+        }
+        ok = flag != NULL;
     }
     int64_t *idx = malloc(sizeof(int64_t) * (size_t)bs);
-    bool ok = idx != NULL;
+    ok = ok && idx != NULL;
     double t0 = now_s(), last_t = t0;
     int64_t last_step = start;
     double eps = 0;
@@ -526,8 +645,10 @@ static bool train_loop(trainer *t, int64_t start, int64_t steps, sl_status *st)
             epoch_perm(t, k / n);
             idx[r] = t->perm[k % n];
         }
-        if (!make_feeds(t, t->train, idx, bs, feeds, st)) {
-            ok = false;
+        for (int k = 0; ok && k < K; k++)
+            ok = make_feeds(t, t->train, idx + k * shard, shard, feeds + k * nin, st);
+        if (!ok) {
+            free_feeds(feeds, K * nin);
             break;
         }
         const char *targets[3] = {t->train_op};
@@ -547,8 +668,8 @@ static bool train_loop(trainer *t, int64_t start, int64_t steps, sl_status *st)
                 targets[nt++] = "summaries/write_histograms";
         }
         sl_tensor *outs[1 + MAX_METRICS] = {NULL};
-        sl_code rc = sl_session_run(t->s, NULL, feed_names, feeds, nf, fetch, outs, 1 + nm, targets, nt, NULL, st);
-        free_feeds(feeds, t->ninputs);
+        sl_code rc = run(t, feed_names, feeds, nf, fetch, outs, 1 + nm, targets, nt, st);
+        free_feeds(feeds, K * nin);
         sl_tensor_unref(stepv);
         stepv = NULL;
         if (rc != SL_OK) {
@@ -561,6 +682,11 @@ static bool train_loop(trainer *t, int64_t start, int64_t steps, sl_status *st)
             mv[i] = scalar_of(outs[1 + i]);
         for (int i = 0; i < 1 + nm; i++)
             sl_tensor_unref(outs[i]);
+        if (t->cluster && t->cli_writer && sp->summary_every_steps >= 0 && (step + 1) % every == 0) {
+            sl_summary_writer_add_scalar(t->cli_writer, "loss", (float)loss, step + 1, 0, NULL);
+            for (int i = 0; i < nm; i++)
+                sl_summary_writer_add_scalar(t->cli_writer, sp->metric[i]->name, (float)mv[i], step + 1, 0, NULL);
+        }
         if (!isfinite(loss)) {
             sl_status_set(st, SL_INVALID_ARGUMENT, "step %lld: the loss is %g", (long long)step + 1, loss);
             ok = false;
@@ -583,7 +709,7 @@ static bool train_loop(trainer *t, int64_t start, int64_t steps, sl_status *st)
                      step + 1 == steps);
         }
         bool saved;
-        if (sl_saver_maybe_save(t->saver, t->s, step + 1, &saved, st) != SL_OK) {
+        if (sl_saver_maybe_save(t->saver, NULL, step + 1, &saved, st) != SL_OK) {
             ok = false;
             break;
         }
@@ -592,6 +718,11 @@ static bool train_loop(trainer *t, int64_t start, int64_t steps, sl_status *st)
         fputc('\n', stdout);
     free(idx);
     sl_tensor_unref(flag);
+    for (size_t i = 0; owned && i < nslots; i++)
+        free(owned[i]);
+    free(owned);
+    free(feed_names);
+    free(feeds);
     return ok;
 }
 
@@ -600,10 +731,20 @@ static bool evaluate(trainer *t, int64_t step, sl_status *st)
 {
     Sluice__RunSpec *sp = t->spec;
     int nm = (int)sp->n_metric;
-    const char *fetch[1 + MAX_METRICS];
+    /* on a cluster: replica 0 alone, on the current variables */
+    char names[1 + MAX_METRICS + MAX_INPUTS][600];
+    const char *fetch[1 + MAX_METRICS], *eval_names[MAX_INPUTS];
     fetch[0] = sp->loss;
     for (int i = 0; i < nm; i++)
         fetch[1 + i] = sp->metric[i]->tensor;
+    for (int i = 0; i < t->ninputs; i++)
+        eval_names[i] = t->ph_names[i];
+    if (t->cluster) {
+        for (int i = 0; i < 1 + nm; i++)
+            fetch[i] = sl_dp_name(names[i], sizeof(names[i]), 0, fetch[i]);
+        for (int i = 0; i < t->ninputs; i++)
+            eval_names[i] = sl_dp_name(names[1 + nm + i], sizeof(names[0]), 0, eval_names[i]);
+    }
     int64_t bs = 1000, n = t->eval->n;
     int64_t *idx = malloc(sizeof(int64_t) * (size_t)bs);
     double sums[1 + MAX_METRICS] = {0};
@@ -618,7 +759,7 @@ static bool evaluate(trainer *t, int64_t step, sl_status *st)
             break;
         }
         sl_tensor *outs[1 + MAX_METRICS] = {NULL};
-        if (sl_session_run(t->s, NULL, t->ph_names, feeds, t->ninputs, fetch, outs, 1 + nm, NULL, 0, NULL, st) != SL_OK) {
+        if (run(t, eval_names, feeds, t->ninputs, fetch, outs, 1 + nm, NULL, 0, st) != SL_OK) {
             sl_status_prefix(st, "evaluation");
             ok = false;
         }
@@ -646,10 +787,14 @@ static bool evaluate(trainer *t, int64_t step, sl_status *st)
 
 static void train_usage(FILE *out)
 {
-    fprintf(out, "usage: sluice train SPEC [--steps N] [--quiet]\n\n"
+    fprintf(out, "usage: sluice train SPEC [--steps N] [--quiet] [--cluster SPEC --token-file FILE]\n\n"
                  "Trains the graph of the run spec SPEC (text format, see run_spec.proto):\n"
                  "resumes from the newest checkpoint of its run directory, logs events for\n"
-                 "the board, checkpoints, and evaluates at the end.  Ctrl-C stops cleanly.\n");
+                 "the board, checkpoints, and evaluates at the end.  Ctrl-C stops cleanly.\n"
+                 "With a cluster (--cluster, or the spec's cluster field) it trains data-parallel:\n"
+                 "variables on the ps tasks, one replica per worker task, gradients summed per\n"
+                 "step; a lost task fails the step, and training resumes from the last\n"
+                 "checkpoint once the task is back.\n");
 }
 
 static void trainer_release(trainer *t)
@@ -657,12 +802,13 @@ static void trainer_release(trainer *t)
     if (t->s && t->has_summaries) {
         const char *close = "summaries/close";
         sl_status *tmp = sl_status_new();
-        sl_session_run(t->s, NULL, NULL, NULL, 0, NULL, NULL, 0, &close, 1, NULL, tmp);
+        run(t, NULL, NULL, 0, NULL, NULL, 0, &close, 1, tmp);
         sl_status_free(tmp);
     }
     sl_summary_writer_close(t->cli_writer, NULL);
     sl_summary_writer_close(t->eval_writer, NULL);
-    sl_session_free(t->s);
+    sl_client_session_free(t->s);
+    free(t->token);
     sl_saver_free(t->saver);
     sl_graph_free(t->g);
     sl_dataset_free(t->train);
@@ -675,9 +821,57 @@ static void trainer_release(trainer *t)
         protobuf_c_message_free_unpacked(&t->spec->base, NULL);
 }
 
+/* On a cluster, after a failed step: says so, waits for every task to
+ * answer (a restarted one gets its partitions again on the next step),
+ * then restores the newest checkpoint into the ps tasks (or initializes
+ * the variables when there is none).  False: the step did not fail for a
+ * task, or the cluster did not come back. */
+static bool recover(trainer *t, sl_status *st)
+{
+    sl_code code = sl_status_code(st);
+    const char *msg = sl_status_message(st);
+    if (!strstr(msg, "task /job:") && !strstr(msg, "task at ") && code != SL_UNAVAILABLE && code != SL_ABORTED &&
+        code != SL_DEADLINE_EXCEEDED && code != SL_CANCELLED)
+        return false;
+    fprintf(stderr, "sluice: %s\n", msg);
+    printf("step failed: %s\nwaiting for the cluster to come back\n", msg);
+    fflush(stdout);
+    double wait = t->spec->recover_seconds > 0 ? t->spec->recover_seconds : 300;
+    double t0 = now_s();
+    for (;;) {
+        if (interrupted)
+            return false;
+        if (sl_client_session_check_health(t->s, 2000, st) == SL_OK)
+            break;
+        if (now_s() - t0 > wait) {
+            sl_status_prefix(st, "the cluster did not come back within %.0f s", wait);
+            return false;
+        }
+        struct timespec ts = {0, 500 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    bool restored = false;
+    if (sl_saver_restore_latest(t->saver, NULL, &restored, st) != SL_OK) {
+        sl_status_prefix(st, "restoring after the failure");
+        return false;
+    }
+    if (!restored) {
+        const char *init = "sluice_init";
+        if (run(t, NULL, NULL, 0, NULL, NULL, 0, &init, 1, st) != SL_OK) {
+            sl_status_prefix(st, "initializing the variables after the failure");
+            return false;
+        }
+        printf("the cluster is back after %.1f s; no checkpoint yet: training from scratch\n", now_s() - t0);
+    } else {
+        printf("the cluster is back after %.1f s; resumed from %s\n", now_s() - t0, sl_saver_last(t->saver));
+    }
+    fflush(stdout);
+    return true;
+}
+
 int sl_cmd_train(int argc, char **argv)
 {
-    const char *spec_path = NULL;
+    const char *spec_path = NULL, *cluster_arg = NULL, *token_file = NULL;
     int64_t steps_override = -1;
     trainer t = {.perm_epoch = -1};
     for (int i = 1; i < argc; i++) {
@@ -686,6 +880,10 @@ int sl_cmd_train(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--quiet")) {
             t.quiet = true;
+        } else if (!strcmp(argv[i], "--cluster") && i + 1 < argc) {
+            cluster_arg = argv[++i];
+        } else if (!strcmp(argv[i], "--token-file") && i + 1 < argc) {
+            token_file = argv[++i];
         } else if (!strcmp(argv[i], "--steps") && i + 1 < argc) {
             steps_override = strtoll(argv[++i], NULL, 10);
         } else if (argv[i][0] == '-' || spec_path) {
@@ -721,6 +919,41 @@ int sl_cmd_train(int argc, char **argv)
         goto out;
     }
     t.run_dir = sl_train_path(t.base, sp->run_dir);
+    char *spec_token_file = NULL;
+    if (!cluster_arg && sp->cluster && sp->cluster[0])
+        cluster_arg = sp->cluster;
+    if (!token_file && sp->token_file && sp->token_file[0])
+        token_file = spec_token_file = sl_train_path(t.base, sp->token_file);
+    if (cluster_arg) {
+#if HAVE_GRPC
+        sl_cluster *c = sl_cluster_load(cluster_arg, st);
+        if (!c) {
+            free(spec_token_file);
+            rc = fail(st, NULL);
+            goto out;
+        }
+        const sl_cluster_job *w = sl_cluster_find_job(c, "worker"), *p = sl_cluster_find_job(c, "ps");
+        t.nw = w ? w->num_tasks : 0;
+        t.nps = p ? p->num_tasks : 0;
+        sl_cluster_free(c);
+        t.cluster = cluster_arg;
+        t.token = sl_cli_read_token(token_file);
+        free(spec_token_file);
+        int64_t bs = sp->batch_size > 0 ? sp->batch_size : 64;
+        if (t.nw < 1 || t.nps < 1) {
+            rc = sl_cli_error("cluster '%s' needs a 'worker' and a 'ps' job for data-parallel training", cluster_arg);
+            goto out;
+        }
+        if (bs % t.nw) {
+            rc = sl_cli_error("batch_size %lld does not split over %d worker tasks", (long long)bs, t.nw);
+            goto out;
+        }
+#else
+        free(spec_token_file);
+        rc = sl_cli_error("this sluice was built without gRPC: no clusters");
+        goto out;
+#endif
+    }
     int64_t steps = steps_override >= 0 ? steps_override : sp->steps > 0 ? sp->steps : 1000;
 
     /* datasets first: a bad file fails before anything is built or written */
@@ -748,13 +981,13 @@ int sl_cmd_train(int argc, char **argv)
         goto out;
     }
     bool restored = false;
-    if (sl_saver_restore_latest(t.saver, t.s, &restored, st) != SL_OK) {
+    if (sl_saver_restore_latest(t.saver, NULL, &restored, st) != SL_OK) {
         rc = sl_cli_error("cannot resume from the run directory '%s': %s", t.run_dir, sl_status_message(st));
         goto out;
     }
     if (!restored) {
         const char *init = "sluice_init";
-        if (sl_session_run(t.s, NULL, NULL, NULL, 0, NULL, NULL, 0, &init, 1, NULL, st) != SL_OK) {
+        if (run(&t, NULL, NULL, 0, NULL, NULL, 0, &init, 1, st) != SL_OK) {
             rc = fail(st, "initializing the variables");
             goto out;
         }
@@ -784,9 +1017,9 @@ int sl_cmd_train(int argc, char **argv)
     }
     snprintf(path, sizeof(path), "%s/graph.pbtxt", t.run_dir);
     sl_graph_save(t.g, path, st);
-    if (t.has_summaries) {
+    if (t.has_summaries || (t.cluster && sp->summary_every_steps >= 0)) {
         const char *create = "summaries/create";
-        if (sl_session_run(t.s, NULL, NULL, NULL, 0, NULL, NULL, 0, &create, 1, NULL, st) != SL_OK) {
+        if (t.has_summaries && run(&t, NULL, NULL, 0, NULL, NULL, 0, &create, 1, st) != SL_OK) {
             rc = fail(st, "opening the event file");
             goto out;
         }
@@ -809,6 +1042,13 @@ int sl_cmd_train(int argc, char **argv)
     sigaction(SIGINT, &sa, &old_sa);
     double t0 = now_s();
     bool ok = train_loop(&t, start, steps, st);
+    for (int tries = 0; !ok && t.cluster && !interrupted && tries < 20; tries++) {
+        if (!recover(&t, st))
+            break;
+        if ((start = read_global_step(&t, st)) < 0)
+            break;
+        ok = train_loop(&t, start, steps, st);
+    }
     double secs = now_s() - t0;
     sigaction(SIGINT, &old_sa, NULL);
     int64_t end = read_global_step(&t, st);
@@ -817,7 +1057,7 @@ int sl_cmd_train(int argc, char **argv)
         goto out;
     }
     if (end > start || !restored) {
-        if (sl_saver_save(t.saver, t.s, end, st) != SL_OK) {
+        if (sl_saver_save(t.saver, NULL, end, st) != SL_OK) {
             rc = fail(st, "saving the final checkpoint");
             goto out;
         }

@@ -38,6 +38,8 @@ struct sl_saver {
     bool have_last;
     int64_t last_step;
     double last_time;
+    sl_saver_run_fn run_fn;   /* runs the save/restore steps instead of a session */
+    void *run_ctx;
 };
 
 static double now_s(void)
@@ -439,6 +441,11 @@ static sl_code run_with_prefix(sl_saver *sv, sl_session *s, const char *prefix, 
         return sl_status_code(st);
     }
     const char *feed = sv->const_name;
+    if (sv->run_fn) {
+        sl_code rc = sv->run_fn(sv->run_ctx, feed, t, target, st);
+        sl_tensor_unref(t);
+        return rc;
+    }
     sl_code rc = sl_session_run(s, NULL, &feed, &t, 1, NULL, NULL, 0, &target, 1, NULL, st);
     sl_tensor_unref(t);
     return rc;
@@ -590,6 +597,12 @@ sl_code sl_saver_restore_latest(sl_saver *sv, sl_session *s, bool *restored, sl_
     if (rc == SL_OK)
         *restored = true;
     return rc;
+}
+
+void sl_saver_set_runner(sl_saver *sv, sl_saver_run_fn fn, void *ctx)
+{
+    sv->run_fn = fn;
+    sv->run_ctx = ctx;
 }
 
 const char *sl_saver_last(const sl_saver *sv)

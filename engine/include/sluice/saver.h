@@ -92,6 +92,16 @@ SL_API sl_code sl_saver_restore(sl_saver *saver, sl_session *session, const char
  * state file).  A state file naming a missing or bad bundle is an error. */
 SL_API sl_code sl_saver_restore_latest(sl_saver *saver, sl_session *session, bool *restored, sl_status *status);
 
+/* Runs the saver's steps (feed `feed_name` = `prefix`, run `target`)
+ * through fn instead of the session given to save and restore, which may
+ * then be NULL: a session of another kind, such as one over a cluster
+ * where the save and restore nodes run on the tasks holding the
+ * variables.  fn returns the step's code with the status set; fn NULL
+ * goes back to the session. */
+typedef sl_code (*sl_saver_run_fn)(void *ctx, const char *feed_name, sl_tensor *prefix, const char *target,
+                                   sl_status *status);
+SL_API void sl_saver_set_runner(sl_saver *saver, sl_saver_run_fn fn, void *ctx);
+
 /* The prefix saved or restored last ("" before any); borrowed. */
 SL_API const char *sl_saver_last(const sl_saver *saver);
 
