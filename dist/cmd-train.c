@@ -448,6 +448,8 @@ static bool build(trainer *t, sl_status *st)
             return false;
         sl_graph_free(t->g);
         t->g = pg;
+        if (getenv("SLUICE_DP_DUMP"))
+            sl_graph_save(t->g, getenv("SLUICE_DP_DUMP"), st);
     }
     sl_client_options co = SL_CLIENT_OPTIONS_INIT;
     co.cluster = t->cluster;

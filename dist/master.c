@@ -534,6 +534,30 @@ static bool part_node_needed(sl_dist_session *s, const bool *needed, const sl_no
         return needed[sl_node_id(orig)];
     if (!strcmp(op, "_Recv") || depth > 4)
         return false;
+    /* a _Send of a node of the client's graph: needed when a consumer of
+     * that node on the receiving device is (an initializer reading a
+     * variable needs the variable, but not its sends to the replicas) */
+    const char *rdev;
+    size_t rlen;
+    if (!strcmp(op, "_Send") && sl_node_num_inputs(n) > 0 && sl_node_attr_string(n, "recv_device", &rdev, &rlen)) {
+        sl_output in = sl_node_input(n, 0);
+        sl_node *src = in.node && strcmp(sl_node_op_type(in.node), "_Recv")
+                           ? sl_graph_find_node(s->graph, sl_node_name(in.node))
+                           : NULL;
+        if (src) {
+            if (!needed[sl_node_id(src)])
+                return false;
+            for (int i = 0; i < sl_node_num_out_edges(src); i++) {
+                const sl_edge *e = sl_node_out_edge(src, i);
+                if (e->src_output != in.index || !needed[sl_node_id(e->dst)])
+                    continue;
+                const char *d = s->devices[s->assignment[sl_node_id(e->dst)]];
+                if (strlen(d) == rlen && !strncmp(d, rdev, rlen))
+                    return true;
+            }
+            return false;
+        }
+    }
     for (int i = 0; i < sl_node_num_inputs(n); i++)
         if (part_node_needed(s, needed, sl_node_input(n, i).node, depth + 1))
             return true;
