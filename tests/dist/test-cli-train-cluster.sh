@@ -74,7 +74,7 @@ spec fault.spec fault 200
 "$sluice" train "$tmp/fault.spec" --cluster "$SPEC" --token-file "$tok" > "$tmp/fault.out" 2>&1 &
 tpid=$!
 i=0
-until grep -q 'model.ckpt-[4-9]0"' "$tmp/fault/checkpoint" 2>/dev/null || [ $i -ge 600 ]; do sleep 0.1; i=$((i + 1)); done
+until grep -q 'model.ckpt-[4-9][0-9]"' "$tmp/fault/checkpoint" 2>/dev/null || [ $i -ge 600 ]; do sleep 0.1; i=$((i + 1)); done
 kill -9 "$(cat "$tmp/cl/pids/worker-1.pid")"
 killed=$(date +%s.%N)
 i=0
