@@ -17,6 +17,7 @@ struct _BoardScalarsView {
     GHashTable *charts;         /* tag -> card widget (borrowed) */
     GHashTable *groups;         /* group -> GtkFlowBox (borrowed) */
     GRegex *filter;
+    char *logdirs;              /* for the empty state: "a, b" */
 };
 
 G_DEFINE_FINAL_TYPE (BoardScalarsView, board_scalars_view, GTK_TYPE_BOX)
@@ -157,8 +158,39 @@ on_tags_changed (BoardDataset *ds, int kind, BoardScalarsView *v)
 static void
 on_changed (BoardDataset *ds, BoardScalarsView *v)
 {
-    if (board_dataset_is_complete (ds) && g_hash_table_size (v->charts) == 0)
-        gtk_label_set_text (GTK_LABEL (v->empty_label), "No scalar data in these logs.");
+    if (!board_dataset_is_complete (ds) || g_hash_table_size (v->charts) > 0)
+        return;
+    char *text;
+    if (!v->logdirs)
+        return;
+    if (g_list_model_get_n_items (board_dataset_get_runs (ds)) == 0)
+        text = g_strdup_printf ("No runs in %s yet: it holds no event files "
+                                "(events.out.tfevents.*).\n"
+                                "Runs show up here as soon as a writer creates one.",
+                                v->logdirs);
+    else
+        text = g_strdup ("No scalar data in these logs.");
+    gtk_label_set_text (GTK_LABEL (v->empty_label), text);
+    g_free (text);
+}
+
+void
+board_scalars_view_set_logdirs (BoardScalarsView *v, const char *const *logdirs)
+{
+    g_clear_pointer (&v->logdirs, g_free);
+    if (logdirs && logdirs[0])
+        v->logdirs = g_strjoinv (", ", (char **) logdirs);
+    gtk_label_set_text (GTK_LABEL (v->empty_label),
+                        v->logdirs ? "Reading the logs\u2026"
+                                   : "No logdir open: open one with Ctrl+O.");
+    on_changed (v->ds, v);
+}
+
+const char *
+board_scalars_view_get_empty_text (BoardScalarsView *v)
+{
+    return gtk_widget_get_visible (v->empty_label)
+        ? gtk_label_get_text (GTK_LABEL (v->empty_label)) : "";
 }
 
 static void
@@ -225,6 +257,7 @@ board_scalars_view_dispose (GObject *o)
     g_clear_object (&v->ds);
     g_clear_object (&v->settings);
     g_clear_pointer (&v->filter, g_regex_unref);
+    g_clear_pointer (&v->logdirs, g_free);
     g_clear_pointer (&v->charts, g_hash_table_unref);
     g_clear_pointer (&v->groups, g_hash_table_unref);
     G_OBJECT_CLASS (board_scalars_view_parent_class)->dispose (o);

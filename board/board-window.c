@@ -23,6 +23,7 @@ struct _BoardWindow {
     GtkWidget *runs;
     GtkWidget *scalars;
     GtkWidget *graph;
+    GtkWidget *images;
     GtkWidget *banner;
     GtkWidget *banner_label;
     char **logdirs;
@@ -56,9 +57,16 @@ on_errors (BoardDataset *ds, BoardWindow *w)
         /* a damaged file keeps what came before the damage; a deleted
          * run directory keeps what was read before */
         gboolean dir = g_str_has_prefix (v, "the run's directory");
-        g_string_append_printf (s, "\u26a0 %s: %s (%s)", (const char *) k, (const char *) v,
+        /* the reader's message names the file again: once is enough */
+        char *quoted = g_strdup_printf (" in '%s'", (const char *) k);
+        char **parts = g_strsplit (v, quoted, -1);
+        char *msg = g_strjoinv ("", parts);
+        g_strfreev (parts);
+        g_free (quoted);
+        g_string_append_printf (s, "\u26a0 %s: %s (%s)", (const char *) k, msg,
                                 dir ? "its points read before are still shown"
                                     : "the rest of the file's data is shown");
+        g_free (msg);
     }
     gtk_label_set_text (GTK_LABEL (w->banner_label), s->str);
     gtk_revealer_set_reveal_child (GTK_REVEALER (w->banner), s->len > 0);
@@ -76,6 +84,8 @@ start_loading (BoardWindow *w)
         ? g_strdup_printf ("Sluice Board \u2014 %s", w->logdirs[0]) : g_strdup ("Sluice Board");
     gtk_window_set_title (GTK_WINDOW (w), title);
     g_free (title);
+    board_scalars_view_set_logdirs (BOARD_SCALARS_VIEW (w->scalars),
+                                    (const char *const *) w->logdirs);
 }
 
 /* ---- actions ---- */
@@ -310,7 +320,8 @@ board_window_new (GtkApplication *app, const char *const *logdirs)
     add_page (w, w->scalars, "scalars", "Scalars");
     add_page (w, board_histograms_view_new (w->ds, FALSE), "histograms", "Histograms");
     add_page (w, board_histograms_view_new (w->ds, TRUE), "distributions", "Distributions");
-    add_page (w, board_images_view_new (w->ds), "images", "Images");
+    w->images = board_images_view_new (w->ds);
+    add_page (w, w->images, "images", "Images");
     add_page (w, board_text_view_new (w->ds), "text", "Text");
     w->graph = board_graph_page_new (w->ds);
     add_page (w, w->graph, "graph", "Graph");
@@ -466,7 +477,21 @@ board_window_dump_state (BoardWindow *w, const char *path, GError **error)
         g_string_append_printf (s, "chart=%s %" G_GINT64_FORMAT "\n",
                                 board_scalar_chart_get_tag (c),
                                 board_scalar_chart_get_point_count (c));
-    g_string_append_printf (s, "warning=%s\n", board_window_get_warning (w));
+    /* one line per warning */
+    char **lines = g_strsplit (board_window_get_warning (w), "\n", -1);
+    for (char **l = lines; *l; l++)
+        g_string_append_printf (s, "warning=%s\n", *l);
+    if (!lines[0])
+        g_string_append (s, "warning=\n");
+    g_strfreev (lines);
+    g_string_append_printf (s, "loaded=%d\n", board_dataset_is_complete (w->ds));
+    const char *empty = board_scalars_view_get_empty_text (BOARD_SCALARS_VIEW (w->scalars));
+    if (*empty) {
+        char *one = g_strdelimit (g_strdup (empty), "\n", ' ');
+        g_string_append_printf (s, "empty=%s\n", one);
+        g_free (one);
+    }
+    board_images_view_describe (BOARD_IMAGES_VIEW (w->images), s);
     g_string_append_printf (s, "logdir=%s\n", w->logdirs && w->logdirs[0] ? w->logdirs[0] : "");
     dump_rect (s, w, GTK_WIDGET (board_scalars_view_get_smoothing_range (
                          BOARD_SCALARS_VIEW (w->scalars))), "smoothing_slider=");
@@ -474,6 +499,10 @@ board_window_dump_state (BoardWindow *w, const char *path, GError **error)
     BoardGraph *g = board_graph_page_get_graph (BOARD_GRAPH_PAGE (w->graph));
     if (g) {
         g_string_append_printf (s, "graph_ops=%u\n", g->ops->len);
+        g_string_append_printf (s, "graph_first_view_ms=%.0f\n",
+                                board_graph_page_first_view_ms (BOARD_GRAPH_PAGE (w->graph)));
+        g_string_append_printf (s, "graph_final=%d\n",
+                                board_graph_page_is_ready (BOARD_GRAPH_PAGE (w->graph)));
         BoardGraphNode *sel = board_graph_view_get_selected (
             board_graph_page_get_view (BOARD_GRAPH_PAGE (w->graph)));
         g_string_append_printf (s, "graph_selected=%s\n", sel ? sel->name : "");
