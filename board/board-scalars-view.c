@@ -311,11 +311,15 @@ board_scalars_view_new (BoardDataset *ds, BoardChartSettings *settings)
 
     const char *axes[] = { "Step", "Relative time", "Wall time", NULL };
     GtkWidget *axis = gtk_drop_down_new_from_strings (axes);
+    gtk_drop_down_set_selected (GTK_DROP_DOWN (axis),
+                                (guint) board_chart_settings_get_x_axis (settings));
     gtk_widget_set_tooltip_text (axis, "Horizontal axis");
     g_signal_connect (axis, "notify::selected", G_CALLBACK (on_axis), v);
     gtk_box_append (GTK_BOX (bar), axis);
-    gtk_box_append (GTK_BOX (bar), toggle (v, "Log x", "logx", "Logarithmic horizontal axis", FALSE));
-    gtk_box_append (GTK_BOX (bar), toggle (v, "Log y", "logy", "Logarithmic vertical axis", FALSE));
+    gtk_box_append (GTK_BOX (bar), toggle (v, "Log x", "logx", "Logarithmic horizontal axis",
+                                           board_chart_settings_get_log_x (settings)));
+    gtk_box_append (GTK_BOX (bar), toggle (v, "Log y", "logy", "Logarithmic vertical axis",
+                                           board_chart_settings_get_log_y (settings)));
     gtk_box_append (GTK_BOX (bar), toggle (v, "Ignore outliers", "outliers",
                                            "Fit the vertical axis to the 5th-95th percentiles",
                                            board_chart_settings_get_ignore_outliers (settings)));

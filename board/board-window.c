@@ -5,6 +5,7 @@
 
 #include "board-histograms-view.h"
 #include "board-images-view.h"
+#include "board-prefs.h"
 #include "board-runs-panel.h"
 #include "board-screenshot.h"
 #include "board-text-view.h"
@@ -27,6 +28,8 @@ struct _BoardWindow {
     GtkWidget *banner;
     GtkWidget *banner_label;
     char **logdirs;
+    char *prefs_path;
+    guint prefs_save_id;
 };
 
 G_DEFINE_FINAL_TYPE (BoardWindow, board_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -86,6 +89,31 @@ start_loading (BoardWindow *w)
     g_free (title);
     board_scalars_view_set_logdirs (BOARD_SCALARS_VIEW (w->scalars),
                                     (const char *const *) w->logdirs);
+}
+
+/* ---- remembered settings ---- */
+
+static gboolean
+save_prefs (gpointer data)
+{
+    BoardWindow *w = data;
+    w->prefs_save_id = 0;
+    GError *error = NULL;
+    if (!board_prefs_save (w->prefs_path, w->settings, w->ds, &error)) {
+        g_warning ("cannot save the settings: %s", error->message);
+        g_error_free (error);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* A slider drag changes the settings many times a second: write once it
+ * rests (and at the latest when the window goes). */
+static void
+prefs_changed (gpointer instance, BoardWindow *w)
+{
+    if (w->prefs_save_id)
+        g_source_remove (w->prefs_save_id);
+    w->prefs_save_id = g_timeout_add (300, save_prefs, w);
 }
 
 /* ---- actions ---- */
@@ -249,6 +277,12 @@ board_window_dispose (GObject *o)
 #ifdef BOARD_HAVE_LOADER
     g_clear_pointer (&w->loader, board_loader_free);
 #endif
+    if (w->prefs_save_id) {
+        g_source_remove (w->prefs_save_id);
+        save_prefs (w);
+    }
+    if (w->settings)
+        g_signal_handlers_disconnect_by_data (w->settings, w);
     if (w->ds)
         g_signal_handlers_disconnect_by_data (w->ds, w);
     G_OBJECT_CLASS (board_window_parent_class)->dispose (o);
@@ -261,6 +295,7 @@ board_window_finalize (GObject *o)
     g_clear_object (&w->ds);
     g_clear_object (&w->settings);
     g_strfreev (w->logdirs);
+    g_free (w->prefs_path);
     G_OBJECT_CLASS (board_window_parent_class)->finalize (o);
 }
 
@@ -289,6 +324,14 @@ board_window_new (GtkApplication *app, const char *const *logdirs)
     w->logdirs = g_strdupv ((char **) logdirs);
     w->ds = board_dataset_new ();
     w->settings = board_chart_settings_new ();
+    w->prefs_path = board_prefs_default_path ();
+    GError *error = NULL;
+    if (!board_prefs_load (w->prefs_path, w->settings, w->ds, &error)) {
+        g_message ("settings not read (defaults used): %s", error->message);
+        g_error_free (error);
+    }
+    g_signal_connect (w->settings, "changed", G_CALLBACK (prefs_changed), w);
+    g_signal_connect (w->ds, "colors-changed", G_CALLBACK (prefs_changed), w);
     gtk_window_set_default_size (GTK_WINDOW (w), 1280, 800);
     g_action_map_add_action_entries (G_ACTION_MAP (w), win_actions, G_N_ELEMENTS (win_actions), w);
 
@@ -465,6 +508,10 @@ board_window_dump_state (BoardWindow *w, const char *path, GError **error)
     g_string_append_printf (s, "smoothing=%s\n",
                             g_ascii_formatd (buf, sizeof buf, "%.2f",
                                              board_chart_settings_get_smoothing (w->settings)));
+    const char *axes[] = { "step", "relative", "wall" };
+    g_string_append_printf (s, "x_axis=%s\n",
+                            axes[MIN ((guint) board_chart_settings_get_x_axis (w->settings), 2u)]);
+    g_string_append_printf (s, "log_y=%d\n", board_chart_settings_get_log_y (w->settings));
     GListModel *runs = board_dataset_get_runs (w->ds);
     for (guint i = 0; i < g_list_model_get_n_items (runs); i++) {
         BoardRun *run = g_list_model_get_item (runs, i);
