@@ -556,17 +556,23 @@ board_graph_page_new (BoardDataset *ds)
     GtkWidget *fit = gtk_button_new_with_label ("Fit");
     g_signal_connect (fit, "clicked", G_CALLBACK (on_fit), p);
     gtk_box_append (GTK_BOX (bar), fit);
-    p->status = gtk_label_new ("");
-    gtk_widget_add_css_class (p->status, "dim-label");
-    gtk_label_set_ellipsize (GTK_LABEL (p->status), PANGO_ELLIPSIZE_END);
-    gtk_widget_set_hexpand (p->status, TRUE);
-    gtk_label_set_xalign (GTK_LABEL (p->status), 1);
-    gtk_box_append (GTK_BOX (bar), p->status);
     gtk_box_append (GTK_BOX (left), bar);
     p->view = board_graph_view_new ();
     g_signal_connect (p->view, "node-selected", G_CALLBACK (on_selected), p);
     g_signal_connect (p->view, "node-activated", G_CALLBACK (on_activated), p);
-    gtk_box_append (GTK_BOX (left), p->view);
+    /* the status ("118 ops · 12 scopes · …") sits on the canvas's lower
+     * left corner: at the end of the toolbar it was cut off */
+    GtkWidget *overlay = gtk_overlay_new ();
+    gtk_overlay_set_child (GTK_OVERLAY (overlay), p->view);
+    p->status = gtk_label_new ("");
+    gtk_widget_add_css_class (p->status, "board-graph-status");
+    gtk_label_set_wrap (GTK_LABEL (p->status), TRUE);
+    gtk_label_set_xalign (GTK_LABEL (p->status), 0);
+    gtk_widget_set_halign (p->status, GTK_ALIGN_START);
+    gtk_widget_set_valign (p->status, GTK_ALIGN_END);
+    gtk_widget_set_can_target (p->status, FALSE);
+    gtk_overlay_add_overlay (GTK_OVERLAY (overlay), p->status);
+    gtk_box_append (GTK_BOX (left), overlay);
 
     GtkWidget *pane = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
     gtk_paned_set_start_child (GTK_PANED (pane), left);

@@ -44,8 +44,15 @@ apply_filter (BoardScalarsView *v)
     while (g_hash_table_iter_next (&it, &key, &value)) {
         GtkWidget *flow = value;
         gboolean any = FALSE;
+        guint shown = 0;
         for (GtkWidget *c = gtk_widget_get_first_child (flow); c; c = gtk_widget_get_next_sibling (c))
-            any |= gtk_widget_get_visible (c);
+            if (gtk_widget_get_visible (c)) {
+                any = TRUE;
+                shown++;
+            }
+        /* a group of one or two charts spreads them over the whole line
+         * instead of leaving the columns it does not fill empty */
+        gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (flow), CLAMP (shown, 1, 4));
         GtkWidget *expander = gtk_widget_get_ancestor (flow, GTK_TYPE_EXPANDER);
         if (expander)
             gtk_widget_set_visible (expander, any);

@@ -396,7 +396,9 @@ board_window_new (GtkApplication *app, const char *const *logdirs)
     GtkCssProvider *css = gtk_css_provider_new ();
     gtk_css_provider_load_from_data (css,
         ".board-warning { background: alpha(#f5c211, 0.35); }"
-        "scalarchart { min-height: 200px; }", -1);
+        "scalarchart { min-height: 200px; }"
+        ".board-graph-status { background: alpha(#ffffff, 0.85); color: #404040;"
+        " border-radius: 4px; padding: 2px 8px; margin: 8px; }", -1);
     gtk_style_context_add_provider_for_display (gtk_widget_get_display (GTK_WIDGET (w)),
                                                 GTK_STYLE_PROVIDER (css),
                                                 GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
