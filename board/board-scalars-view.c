@@ -113,7 +113,9 @@ add_tag (BoardScalarsView *v, const char *tag)
 {
     if (g_hash_table_contains (v->charts, tag))
         return;
-    char *group = board_tag_group (tag);
+    /* tags without a prefix share one section: a section each left a
+     * screenful of one-chart sections */
+    char *group = strchr (tag, '/') ? board_tag_group (tag) : g_strdup ("(no prefix)");
     GtkWidget *flow = g_hash_table_lookup (v->groups, group);
     if (!flow) {
         flow = gtk_flow_box_new ();

@@ -29,6 +29,7 @@ struct _BoardWindow {
     GtkWidget *banner_label;
     char **logdirs;
     char *prefs_path;
+    gboolean remember;
     guint prefs_save_id;
 };
 
@@ -98,6 +99,8 @@ save_prefs (gpointer data)
 {
     BoardWindow *w = data;
     w->prefs_save_id = 0;
+    if (!w->remember)
+        return G_SOURCE_REMOVE;
     GError *error = NULL;
     if (!board_prefs_save (w->prefs_path, w->settings, w->ds, &error)) {
         g_warning ("cannot save the settings: %s", error->message);
@@ -325,6 +328,7 @@ board_window_new (GtkApplication *app, const char *const *logdirs)
     w->ds = board_dataset_new ();
     w->settings = board_chart_settings_new ();
     w->prefs_path = board_prefs_default_path ();
+    w->remember = TRUE;
     GError *error = NULL;
     if (!board_prefs_load (w->prefs_path, w->settings, w->ds, &error)) {
         g_message ("settings not read (defaults used): %s", error->message);
@@ -412,6 +416,12 @@ board_window_new (GtkApplication *app, const char *const *logdirs)
     g_signal_connect (w->ds, "errors-changed", G_CALLBACK (on_errors), w);
     start_loading (w);
     return w;
+}
+
+void
+board_window_set_remember (BoardWindow *w, gboolean remember)
+{
+    w->remember = remember;
 }
 
 BoardDataset *board_window_get_dataset (BoardWindow *w) { return w->ds; }
