@@ -49,6 +49,8 @@ static void
 open_window (BoardApplication *app, const char *const *dirs)
 {
     BoardWindow *w = board_window_new (GTK_APPLICATION (app), dirs);
+    if (app->screenshot || app->bench)
+        board_window_set_remember (w, FALSE);
     if (app->size) {
         int width = 0, height = 0;
         if (sscanf (app->size, "%dx%d", &width, &height) == 2 && width > 0 && height > 0)

@@ -25,6 +25,7 @@ struct _BoardGraphPage {
     gboolean final;
     gboolean loading;
     gint64 load_start;
+    char *shown_key;        /* the source loaded or being loaded */
     double first_view_ms;
     char *pending_expand;
     BoardGraphNode *pending_center;
@@ -97,6 +98,10 @@ apply_layout (gpointer data)
     gboolean first = p->first_view_ms < 0;
     if (first)
         p->first_view_ms = (g_get_monotonic_time () - p->load_start) / 1000.0;
+    if (g_getenv ("SLUICE_BOARD_TRACE_GRAPH"))
+        g_printerr ("graph: %s layout applied %.0f ms after loading started\n",
+                    d->final ? "final" : "quick",
+                    (g_get_monotonic_time () - p->load_start) / 1000.0);
     p->final = d->final;
     board_graph_view_layout_changed (BOARD_GRAPH_VIEW (p->view));
     if (first)
@@ -203,6 +208,9 @@ load_thread (GTask *task, gpointer source, gpointer data, GCancellable *c)
         const void *bytes = g_bytes_get_data (j->bytes, &size);
         g = board_graph_new_from_data (bytes, size, j->text, j->name, &error);
     }
+    if (g_getenv ("SLUICE_BOARD_TRACE_GRAPH"))
+        g_printerr ("graph: read and built in %.0f ms\n",
+                    (g_get_monotonic_time () - BOARD_GRAPH_PAGE (source)->load_start) / 1000.0);
     if (g)
         g_task_return_pointer (task, g, NULL);
     else
@@ -292,6 +300,13 @@ on_source (GObject *o, GParamSpec *pspec, BoardGraphPage *p)
     if (i >= p->source_keys->len)
         return;
     const char *key = g_ptr_array_index (p->source_keys, i);
+    /* the drop-down's notify and an explicit call may both come for one
+     * choice: read it once (a 20,000-node graph read twice at once took
+     * twice as long to show) */
+    if (g_strcmp0 (key, p->shown_key) == 0)
+        return;
+    g_free (p->shown_key);
+    p->shown_key = g_strdup (key);
     if (g_str_has_prefix (key, "file:")) {
         load (p, NULL, g_str_has_suffix (key, "txt"), key + 5);
         return;
@@ -492,6 +507,7 @@ board_graph_page_finalize (GObject *o)
     g_ptr_array_unref (p->source_keys);
     g_free (p->pending_expand);
     g_free (p->last_search);
+    g_free (p->shown_key);
     G_OBJECT_CLASS (board_graph_page_parent_class)->finalize (o);
 }
 
@@ -540,17 +556,23 @@ board_graph_page_new (BoardDataset *ds)
     GtkWidget *fit = gtk_button_new_with_label ("Fit");
     g_signal_connect (fit, "clicked", G_CALLBACK (on_fit), p);
     gtk_box_append (GTK_BOX (bar), fit);
-    p->status = gtk_label_new ("");
-    gtk_widget_add_css_class (p->status, "dim-label");
-    gtk_label_set_ellipsize (GTK_LABEL (p->status), PANGO_ELLIPSIZE_END);
-    gtk_widget_set_hexpand (p->status, TRUE);
-    gtk_label_set_xalign (GTK_LABEL (p->status), 1);
-    gtk_box_append (GTK_BOX (bar), p->status);
     gtk_box_append (GTK_BOX (left), bar);
     p->view = board_graph_view_new ();
     g_signal_connect (p->view, "node-selected", G_CALLBACK (on_selected), p);
     g_signal_connect (p->view, "node-activated", G_CALLBACK (on_activated), p);
-    gtk_box_append (GTK_BOX (left), p->view);
+    /* the status ("118 ops · 12 scopes · …") sits on the canvas's lower
+     * left corner: at the end of the toolbar it was cut off */
+    GtkWidget *overlay = gtk_overlay_new ();
+    gtk_overlay_set_child (GTK_OVERLAY (overlay), p->view);
+    p->status = gtk_label_new ("");
+    gtk_widget_add_css_class (p->status, "board-graph-status");
+    gtk_label_set_wrap (GTK_LABEL (p->status), TRUE);
+    gtk_label_set_xalign (GTK_LABEL (p->status), 0);
+    gtk_widget_set_halign (p->status, GTK_ALIGN_START);
+    gtk_widget_set_valign (p->status, GTK_ALIGN_END);
+    gtk_widget_set_can_target (p->status, FALSE);
+    gtk_overlay_add_overlay (GTK_OVERLAY (overlay), p->status);
+    gtk_box_append (GTK_BOX (left), overlay);
 
     GtkWidget *pane = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
     gtk_paned_set_start_child (GTK_PANED (pane), left);
@@ -587,6 +609,7 @@ board_graph_page_open_file (BoardGraphPage *p, const char *path)
     char *key = g_strconcat ("file:", path, NULL);
     char *base = g_path_get_basename (path);
     gboolean existed = FALSE;
+    g_clear_pointer (&p->shown_key, g_free);   /* opening a file again reads it again */
     for (guint i = 0; i < p->source_keys->len; i++)
         if (strcmp (g_ptr_array_index (p->source_keys, i), key) == 0) {
             gtk_drop_down_set_selected (GTK_DROP_DOWN (p->source_drop), i);
@@ -595,9 +618,8 @@ board_graph_page_open_file (BoardGraphPage *p, const char *path)
     if (!existed) {
         add_source (p, key, base);
         gtk_drop_down_set_selected (GTK_DROP_DOWN (p->source_drop), p->source_keys->len - 1);
-        if (p->source_keys->len > 1)
-            on_source (NULL, NULL, p);
     }
+    on_source (NULL, NULL, p);
     g_free (base);
     g_free (key);
 }

@@ -17,7 +17,41 @@ typedef struct {
     GtkWidget *caption;
     GtkWidget *actual;
     guint shown;             /* index being shown */
+    const char *state;       /* "decoding", "shown" or "error" (for the state dump) */
+    char *tag;
+    guint generation;        /* of the last decode asked for */
 } Card;
+
+static void
+card_free (gpointer data)
+{
+    Card *card = data;
+    /* a decode still running holds the picture: it must not find the card */
+    g_object_set_data (G_OBJECT (card->picture), "card", NULL);
+    g_object_unref (card->picture);
+    g_free (card->tag);
+    g_free (card);
+}
+
+/* Images larger than this on either side are shown through a copy scaled
+ * down in the decoding thread: the renderer would otherwise scale the
+ * whole texture (a 100 MB image: about 134 MB of pixels) on every frame,
+ * on the main thread.  "Actual size" shows the full texture. */
+#define BOARD_IMAGE_PREVIEW_MAX 1600
+
+typedef struct {
+    GdkTexture *full;
+    GdkTexture *preview;   /* NULL when the image is small enough */
+} Decoded;
+
+static void
+decoded_free (gpointer data)
+{
+    Decoded *d = data;
+    g_clear_object (&d->full);
+    g_clear_object (&d->preview);
+    g_free (d);
+}
 
 static void
 decode_thread (GTask *task, gpointer source, gpointer data, GCancellable *c)
@@ -25,10 +59,50 @@ decode_thread (GTask *task, gpointer source, gpointer data, GCancellable *c)
     GBytes *bytes = data;
     GError *error = NULL;
     GdkTexture *tex = gdk_texture_new_from_bytes (bytes, &error);
-    if (tex)
-        g_task_return_pointer (task, tex, g_object_unref);
-    else
+    if (!tex) {
         g_task_return_error (task, error);
+        return;
+    }
+    Decoded *d = g_new0 (Decoded, 1);
+    d->full = tex;
+    int w = gdk_texture_get_width (tex), h = gdk_texture_get_height (tex);
+    if (w > BOARD_IMAGE_PREVIEW_MAX || h > BOARD_IMAGE_PREVIEW_MAX) {
+        double k = (double) BOARD_IMAGE_PREVIEW_MAX / MAX (w, h);
+        int pw = MAX (1, (int) (w * k)), ph = MAX (1, (int) (h * k));
+        /* download, scale with Cairo, wrap as a memory texture */
+        cairo_surface_t *src = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+        cairo_surface_flush (src);
+        gdk_texture_download (tex, cairo_image_surface_get_data (src),
+                              (gsize) cairo_image_surface_get_stride (src));
+        cairo_surface_mark_dirty (src);
+        cairo_surface_t *dst = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, pw, ph);
+        cairo_t *cr = cairo_create (dst);
+        cairo_scale (cr, k, k);
+        cairo_set_source_surface (cr, src, 0, 0);
+        cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_GOOD);
+        cairo_paint (cr);
+        cairo_destroy (cr);
+        cairo_surface_destroy (src);
+        cairo_surface_flush (dst);
+        int stride = cairo_image_surface_get_stride (dst);
+        GBytes *px = g_bytes_new (cairo_image_surface_get_data (dst), (gsize) stride * ph);
+        cairo_surface_destroy (dst);
+        d->preview = gdk_memory_texture_new (pw, ph, GDK_MEMORY_DEFAULT, px, (gsize) stride);
+        g_bytes_unref (px);
+    }
+    g_task_return_pointer (task, d, decoded_free);
+}
+
+/* The full texture at actual size, else the preview when there is one. */
+static void
+show_texture (Card *card)
+{
+    gboolean actual = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (card->actual));
+    GdkTexture *full = g_object_get_data (G_OBJECT (card->picture), "full");
+    GdkTexture *preview = g_object_get_data (G_OBJECT (card->picture), "preview");
+    GdkTexture *t = actual || !preview ? full : preview;
+    if (t)
+        gtk_picture_set_paintable (GTK_PICTURE (card->picture), GDK_PAINTABLE (t));
 }
 
 static void
@@ -36,17 +110,24 @@ decoded (GObject *source, GAsyncResult *res, gpointer data)
 {
     GtkWidget *picture = GTK_WIDGET (source);
     GError *error = NULL;
-    GdkTexture *tex = g_task_propagate_pointer (G_TASK (res), &error);
+    Decoded *d = g_task_propagate_pointer (G_TASK (res), &error);
     Card *card = g_object_get_data (G_OBJECT (picture), "card");
-    if (!card)
-        goto out;
-    if (tex) {
-        gtk_picture_set_paintable (GTK_PICTURE (picture), GDK_PAINTABLE (tex));
-        g_object_unref (tex);
+    if (!card || GPOINTER_TO_UINT (data) != card->generation)
+        goto out;   /* gone, or another step was asked for since */
+    if (d) {
+        g_object_set_data_full (G_OBJECT (picture), "full", g_object_ref (d->full), g_object_unref);
+        g_object_set_data_full (G_OBJECT (picture), "preview",
+                                d->preview ? g_object_ref (d->preview) : NULL,
+                                d->preview ? g_object_unref : NULL);
+        show_texture (card);
+        card->state = "shown";
     } else {
         gtk_label_set_text (GTK_LABEL (card->caption), error ? error->message : "cannot decode");
+        card->state = "error";
     }
 out:
+    if (d)
+        decoded_free (d);
     g_clear_error (&error);
 }
 
@@ -63,7 +144,8 @@ show_index (Card *card, guint i)
     g_free (cap);
     if (b->n_blobs < 1)
         return;
-    GTask *task = g_task_new (card->picture, NULL, decoded, NULL);
+    card->state = "decoding";
+    GTask *task = g_task_new (card->picture, NULL, decoded, GUINT_TO_POINTER (++card->generation));
     g_task_set_task_data (task, g_bytes_ref (b->blobs[0]), (GDestroyNotify) g_bytes_unref);
     g_task_run_in_thread (task, decode_thread);
     g_object_unref (task);
@@ -82,6 +164,7 @@ on_actual (GtkToggleButton *b, Card *card)
 {
     gboolean on = gtk_toggle_button_get_active (b);
     gtk_picture_set_can_shrink (GTK_PICTURE (card->picture), !on);
+    show_texture (card);
 }
 
 static void
@@ -108,13 +191,15 @@ make_card (gpointer view, BoardRun *run, const char *tag, BoardSeries *s)
     Card *card = g_new0 (Card, 1);
     card->series = s;
     card->shown = G_MAXUINT;
+    card->state = "empty";
+    card->tag = g_strdup (tag);
     GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
     gtk_widget_add_css_class (box, "card");
-    g_object_set_data_full (G_OBJECT (box), "card", card, g_free);
+    g_object_set_data_full (G_OBJECT (box), "card", card, card_free);
     GtkWidget *tl = board_cards_title_new (run, tag);
     gtk_widget_set_margin_top (tl, 6);
     gtk_box_append (GTK_BOX (box), tl);
-    card->picture = gtk_picture_new ();
+    card->picture = g_object_ref (gtk_picture_new ());
     g_object_set_data (G_OBJECT (card->picture), "card", card);
     gtk_picture_set_can_shrink (GTK_PICTURE (card->picture), TRUE);
     gtk_widget_set_size_request (card->picture, 300, 220);
@@ -176,4 +261,21 @@ board_images_view_new (BoardDataset *ds)
     v->cards = board_cards_new (GTK_BOX (v), ds, BOARD_KIND_IMAGE, "No images in these logs.",
                                 board_cards_flow_new (FALSE), make_card, update_box);
     return GTK_WIDGET (v);
+}
+
+static void
+describe_card (gpointer box, gpointer data)
+{
+    GString *s = data;
+    Card *card = g_object_get_data (G_OBJECT (box), "card");
+    BoardBlob *b = card->series && card->shown < card->series->blobs->len
+        ? g_ptr_array_index (card->series->blobs, card->shown) : NULL;
+    g_string_append_printf (s, "image=%s %dx%d %s\n", card->tag, b ? b->width : 0,
+                            b ? b->height : 0, card->state);
+}
+
+void
+board_images_view_describe (BoardImagesView *v, GString *s)
+{
+    board_cards_foreach (v->cards, describe_card, s);
 }

@@ -13,5 +13,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (BoardImagesView, board_images_view, BOARD, IMAGES_VIEW, GtkBox)
 
 GtkWidget *board_images_view_new (BoardDataset *ds);
+/* Appends "image=TAG WxH STATE" per card to s, STATE one of empty,
+ * decoding, shown or error (for the state dump). */
+void board_images_view_describe (BoardImagesView *v, GString *s);
 
 G_END_DECLS

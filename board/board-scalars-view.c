@@ -17,6 +17,7 @@ struct _BoardScalarsView {
     GHashTable *charts;         /* tag -> card widget (borrowed) */
     GHashTable *groups;         /* group -> GtkFlowBox (borrowed) */
     GRegex *filter;
+    char *logdirs;              /* for the empty state: "a, b" */
 };
 
 G_DEFINE_FINAL_TYPE (BoardScalarsView, board_scalars_view, GTK_TYPE_BOX)
@@ -43,8 +44,15 @@ apply_filter (BoardScalarsView *v)
     while (g_hash_table_iter_next (&it, &key, &value)) {
         GtkWidget *flow = value;
         gboolean any = FALSE;
+        guint shown = 0;
         for (GtkWidget *c = gtk_widget_get_first_child (flow); c; c = gtk_widget_get_next_sibling (c))
-            any |= gtk_widget_get_visible (c);
+            if (gtk_widget_get_visible (c)) {
+                any = TRUE;
+                shown++;
+            }
+        /* a group of one or two charts spreads them over the whole line
+         * instead of leaving the columns it does not fill empty */
+        gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (flow), CLAMP (shown, 1, 4));
         GtkWidget *expander = gtk_widget_get_ancestor (flow, GTK_TYPE_EXPANDER);
         if (expander)
             gtk_widget_set_visible (expander, any);
@@ -105,7 +113,9 @@ add_tag (BoardScalarsView *v, const char *tag)
 {
     if (g_hash_table_contains (v->charts, tag))
         return;
-    char *group = board_tag_group (tag);
+    /* tags without a prefix share one section: a section each left a
+     * screenful of one-chart sections */
+    char *group = strchr (tag, '/') ? board_tag_group (tag) : g_strdup ("(no prefix)");
     GtkWidget *flow = g_hash_table_lookup (v->groups, group);
     if (!flow) {
         flow = gtk_flow_box_new ();
@@ -157,8 +167,39 @@ on_tags_changed (BoardDataset *ds, int kind, BoardScalarsView *v)
 static void
 on_changed (BoardDataset *ds, BoardScalarsView *v)
 {
-    if (board_dataset_is_complete (ds) && g_hash_table_size (v->charts) == 0)
-        gtk_label_set_text (GTK_LABEL (v->empty_label), "No scalar data in these logs.");
+    if (!board_dataset_is_complete (ds) || g_hash_table_size (v->charts) > 0)
+        return;
+    char *text;
+    if (!v->logdirs)
+        return;
+    if (g_list_model_get_n_items (board_dataset_get_runs (ds)) == 0)
+        text = g_strdup_printf ("No runs in %s yet: it holds no event files "
+                                "(events.out.tfevents.*).\n"
+                                "Runs show up here as soon as a writer creates one.",
+                                v->logdirs);
+    else
+        text = g_strdup ("No scalar data in these logs.");
+    gtk_label_set_text (GTK_LABEL (v->empty_label), text);
+    g_free (text);
+}
+
+void
+board_scalars_view_set_logdirs (BoardScalarsView *v, const char *const *logdirs)
+{
+    g_clear_pointer (&v->logdirs, g_free);
+    if (logdirs && logdirs[0])
+        v->logdirs = g_strjoinv (", ", (char **) logdirs);
+    gtk_label_set_text (GTK_LABEL (v->empty_label),
+                        v->logdirs ? "Reading the logs\u2026"
+                                   : "No logdir open: open one with Ctrl+O.");
+    on_changed (v->ds, v);
+}
+
+const char *
+board_scalars_view_get_empty_text (BoardScalarsView *v)
+{
+    return gtk_widget_get_visible (v->empty_label)
+        ? gtk_label_get_text (GTK_LABEL (v->empty_label)) : "";
 }
 
 static void
@@ -225,6 +266,7 @@ board_scalars_view_dispose (GObject *o)
     g_clear_object (&v->ds);
     g_clear_object (&v->settings);
     g_clear_pointer (&v->filter, g_regex_unref);
+    g_clear_pointer (&v->logdirs, g_free);
     g_clear_pointer (&v->charts, g_hash_table_unref);
     g_clear_pointer (&v->groups, g_hash_table_unref);
     G_OBJECT_CLASS (board_scalars_view_parent_class)->dispose (o);
@@ -278,11 +320,15 @@ board_scalars_view_new (BoardDataset *ds, BoardChartSettings *settings)
 
     const char *axes[] = { "Step", "Relative time", "Wall time", NULL };
     GtkWidget *axis = gtk_drop_down_new_from_strings (axes);
+    gtk_drop_down_set_selected (GTK_DROP_DOWN (axis),
+                                (guint) board_chart_settings_get_x_axis (settings));
     gtk_widget_set_tooltip_text (axis, "Horizontal axis");
     g_signal_connect (axis, "notify::selected", G_CALLBACK (on_axis), v);
     gtk_box_append (GTK_BOX (bar), axis);
-    gtk_box_append (GTK_BOX (bar), toggle (v, "Log x", "logx", "Logarithmic horizontal axis", FALSE));
-    gtk_box_append (GTK_BOX (bar), toggle (v, "Log y", "logy", "Logarithmic vertical axis", FALSE));
+    gtk_box_append (GTK_BOX (bar), toggle (v, "Log x", "logx", "Logarithmic horizontal axis",
+                                           board_chart_settings_get_log_x (settings)));
+    gtk_box_append (GTK_BOX (bar), toggle (v, "Log y", "logy", "Logarithmic vertical axis",
+                                           board_chart_settings_get_log_y (settings)));
     gtk_box_append (GTK_BOX (bar), toggle (v, "Ignore outliers", "outliers",
                                            "Fit the vertical axis to the 5th-95th percentiles",
                                            board_chart_settings_get_ignore_outliers (settings)));

@@ -16,6 +16,10 @@ G_DECLARE_FINAL_TYPE (BoardScalarsView, board_scalars_view, BOARD, SCALARS_VIEW,
 
 GtkWidget *board_scalars_view_new (BoardDataset *ds, BoardChartSettings *settings);
 void board_scalars_view_focus_filter (BoardScalarsView *v);
+/* The logdirs shown, for the empty state's text (NULL or empty: none). */
+void board_scalars_view_set_logdirs (BoardScalarsView *v, const char *const *logdirs);
+/* The empty state's text when it is shown, else "". */
+const char *board_scalars_view_get_empty_text (BoardScalarsView *v);
 /* The chart of `tag`, or the first chart when tag is NULL; NULL if none. */
 BoardScalarChart *board_scalars_view_get_chart (BoardScalarsView *v, const char *tag);
 /* Whether some chart drew data (or the first load found no scalars). */

@@ -5,6 +5,7 @@
 
 #include "board-histograms-view.h"
 #include "board-images-view.h"
+#include "board-prefs.h"
 #include "board-runs-panel.h"
 #include "board-screenshot.h"
 #include "board-text-view.h"
@@ -23,9 +24,13 @@ struct _BoardWindow {
     GtkWidget *runs;
     GtkWidget *scalars;
     GtkWidget *graph;
+    GtkWidget *images;
     GtkWidget *banner;
     GtkWidget *banner_label;
     char **logdirs;
+    char *prefs_path;
+    gboolean remember;
+    guint prefs_save_id;
 };
 
 G_DEFINE_FINAL_TYPE (BoardWindow, board_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -56,9 +61,16 @@ on_errors (BoardDataset *ds, BoardWindow *w)
         /* a damaged file keeps what came before the damage; a deleted
          * run directory keeps what was read before */
         gboolean dir = g_str_has_prefix (v, "the run's directory");
-        g_string_append_printf (s, "\u26a0 %s: %s (%s)", (const char *) k, (const char *) v,
+        /* the reader's message names the file again: once is enough */
+        char *quoted = g_strdup_printf (" in '%s'", (const char *) k);
+        char **parts = g_strsplit (v, quoted, -1);
+        char *msg = g_strjoinv ("", parts);
+        g_strfreev (parts);
+        g_free (quoted);
+        g_string_append_printf (s, "\u26a0 %s: %s (%s)", (const char *) k, msg,
                                 dir ? "its points read before are still shown"
                                     : "the rest of the file's data is shown");
+        g_free (msg);
     }
     gtk_label_set_text (GTK_LABEL (w->banner_label), s->str);
     gtk_revealer_set_reveal_child (GTK_REVEALER (w->banner), s->len > 0);
@@ -76,6 +88,35 @@ start_loading (BoardWindow *w)
         ? g_strdup_printf ("Sluice Board \u2014 %s", w->logdirs[0]) : g_strdup ("Sluice Board");
     gtk_window_set_title (GTK_WINDOW (w), title);
     g_free (title);
+    board_scalars_view_set_logdirs (BOARD_SCALARS_VIEW (w->scalars),
+                                    (const char *const *) w->logdirs);
+}
+
+/* ---- remembered settings ---- */
+
+static gboolean
+save_prefs (gpointer data)
+{
+    BoardWindow *w = data;
+    w->prefs_save_id = 0;
+    if (!w->remember)
+        return G_SOURCE_REMOVE;
+    GError *error = NULL;
+    if (!board_prefs_save (w->prefs_path, w->settings, w->ds, &error)) {
+        g_warning ("cannot save the settings: %s", error->message);
+        g_error_free (error);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* A slider drag changes the settings many times a second: write once it
+ * rests (and at the latest when the window goes). */
+static void
+prefs_changed (gpointer instance, BoardWindow *w)
+{
+    if (w->prefs_save_id)
+        g_source_remove (w->prefs_save_id);
+    w->prefs_save_id = g_timeout_add (300, save_prefs, w);
 }
 
 /* ---- actions ---- */
@@ -239,6 +280,12 @@ board_window_dispose (GObject *o)
 #ifdef BOARD_HAVE_LOADER
     g_clear_pointer (&w->loader, board_loader_free);
 #endif
+    if (w->prefs_save_id) {
+        g_source_remove (w->prefs_save_id);
+        save_prefs (w);
+    }
+    if (w->settings)
+        g_signal_handlers_disconnect_by_data (w->settings, w);
     if (w->ds)
         g_signal_handlers_disconnect_by_data (w->ds, w);
     G_OBJECT_CLASS (board_window_parent_class)->dispose (o);
@@ -251,6 +298,7 @@ board_window_finalize (GObject *o)
     g_clear_object (&w->ds);
     g_clear_object (&w->settings);
     g_strfreev (w->logdirs);
+    g_free (w->prefs_path);
     G_OBJECT_CLASS (board_window_parent_class)->finalize (o);
 }
 
@@ -279,6 +327,15 @@ board_window_new (GtkApplication *app, const char *const *logdirs)
     w->logdirs = g_strdupv ((char **) logdirs);
     w->ds = board_dataset_new ();
     w->settings = board_chart_settings_new ();
+    w->prefs_path = board_prefs_default_path ();
+    w->remember = TRUE;
+    GError *error = NULL;
+    if (!board_prefs_load (w->prefs_path, w->settings, w->ds, &error)) {
+        g_message ("settings not read (defaults used): %s", error->message);
+        g_error_free (error);
+    }
+    g_signal_connect (w->settings, "changed", G_CALLBACK (prefs_changed), w);
+    g_signal_connect (w->ds, "colors-changed", G_CALLBACK (prefs_changed), w);
     gtk_window_set_default_size (GTK_WINDOW (w), 1280, 800);
     g_action_map_add_action_entries (G_ACTION_MAP (w), win_actions, G_N_ELEMENTS (win_actions), w);
 
@@ -310,7 +367,8 @@ board_window_new (GtkApplication *app, const char *const *logdirs)
     add_page (w, w->scalars, "scalars", "Scalars");
     add_page (w, board_histograms_view_new (w->ds, FALSE), "histograms", "Histograms");
     add_page (w, board_histograms_view_new (w->ds, TRUE), "distributions", "Distributions");
-    add_page (w, board_images_view_new (w->ds), "images", "Images");
+    w->images = board_images_view_new (w->ds);
+    add_page (w, w->images, "images", "Images");
     add_page (w, board_text_view_new (w->ds), "text", "Text");
     w->graph = board_graph_page_new (w->ds);
     add_page (w, w->graph, "graph", "Graph");
@@ -342,7 +400,9 @@ board_window_new (GtkApplication *app, const char *const *logdirs)
     GtkCssProvider *css = gtk_css_provider_new ();
     gtk_css_provider_load_from_data (css,
         ".board-warning { background: alpha(#f5c211, 0.35); }"
-        "scalarchart { min-height: 200px; }", -1);
+        "scalarchart { min-height: 200px; }"
+        ".board-graph-status { background: alpha(#ffffff, 0.85); color: #404040;"
+        " border-radius: 4px; padding: 2px 8px; margin: 8px; }", -1);
     gtk_style_context_add_provider_for_display (gtk_widget_get_display (GTK_WIDGET (w)),
                                                 GTK_STYLE_PROVIDER (css),
                                                 GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
@@ -356,6 +416,12 @@ board_window_new (GtkApplication *app, const char *const *logdirs)
     g_signal_connect (w->ds, "errors-changed", G_CALLBACK (on_errors), w);
     start_loading (w);
     return w;
+}
+
+void
+board_window_set_remember (BoardWindow *w, gboolean remember)
+{
+    w->remember = remember;
 }
 
 BoardDataset *board_window_get_dataset (BoardWindow *w) { return w->ds; }
@@ -454,6 +520,10 @@ board_window_dump_state (BoardWindow *w, const char *path, GError **error)
     g_string_append_printf (s, "smoothing=%s\n",
                             g_ascii_formatd (buf, sizeof buf, "%.2f",
                                              board_chart_settings_get_smoothing (w->settings)));
+    const char *axes[] = { "step", "relative", "wall" };
+    g_string_append_printf (s, "x_axis=%s\n",
+                            axes[MIN ((guint) board_chart_settings_get_x_axis (w->settings), 2u)]);
+    g_string_append_printf (s, "log_y=%d\n", board_chart_settings_get_log_y (w->settings));
     GListModel *runs = board_dataset_get_runs (w->ds);
     for (guint i = 0; i < g_list_model_get_n_items (runs); i++) {
         BoardRun *run = g_list_model_get_item (runs, i);
@@ -466,7 +536,21 @@ board_window_dump_state (BoardWindow *w, const char *path, GError **error)
         g_string_append_printf (s, "chart=%s %" G_GINT64_FORMAT "\n",
                                 board_scalar_chart_get_tag (c),
                                 board_scalar_chart_get_point_count (c));
-    g_string_append_printf (s, "warning=%s\n", board_window_get_warning (w));
+    /* one line per warning */
+    char **lines = g_strsplit (board_window_get_warning (w), "\n", -1);
+    for (char **l = lines; *l; l++)
+        g_string_append_printf (s, "warning=%s\n", *l);
+    if (!lines[0])
+        g_string_append (s, "warning=\n");
+    g_strfreev (lines);
+    g_string_append_printf (s, "loaded=%d\n", board_dataset_is_complete (w->ds));
+    const char *empty = board_scalars_view_get_empty_text (BOARD_SCALARS_VIEW (w->scalars));
+    if (*empty) {
+        char *one = g_strdelimit (g_strdup (empty), "\n", ' ');
+        g_string_append_printf (s, "empty=%s\n", one);
+        g_free (one);
+    }
+    board_images_view_describe (BOARD_IMAGES_VIEW (w->images), s);
     g_string_append_printf (s, "logdir=%s\n", w->logdirs && w->logdirs[0] ? w->logdirs[0] : "");
     dump_rect (s, w, GTK_WIDGET (board_scalars_view_get_smoothing_range (
                          BOARD_SCALARS_VIEW (w->scalars))), "smoothing_slider=");
@@ -474,6 +558,10 @@ board_window_dump_state (BoardWindow *w, const char *path, GError **error)
     BoardGraph *g = board_graph_page_get_graph (BOARD_GRAPH_PAGE (w->graph));
     if (g) {
         g_string_append_printf (s, "graph_ops=%u\n", g->ops->len);
+        g_string_append_printf (s, "graph_first_view_ms=%.0f\n",
+                                board_graph_page_first_view_ms (BOARD_GRAPH_PAGE (w->graph)));
+        g_string_append_printf (s, "graph_final=%d\n",
+                                board_graph_page_is_ready (BOARD_GRAPH_PAGE (w->graph)));
         BoardGraphNode *sel = board_graph_view_get_selected (
             board_graph_page_get_view (BOARD_GRAPH_PAGE (w->graph)));
         g_string_append_printf (s, "graph_selected=%s\n", sel ? sel->name : "");

@@ -31,4 +31,8 @@ gboolean board_window_dump_state (BoardWindow *w, const char *path, GError **err
 /* The text of the damaged-files banner ("" when hidden). */
 const char *board_window_get_warning (BoardWindow *w);
 
+/* Whether changes to the settings are saved to board.ini (default TRUE;
+ * --screenshot and --bench read the remembered settings but write none). */
+void board_window_set_remember (BoardWindow *w, gboolean remember);
+
 G_END_DECLS

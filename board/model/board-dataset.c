@@ -283,7 +283,7 @@ struct _BoardDataset {
 G_DEFINE_FINAL_TYPE (BoardDataset, board_dataset, G_TYPE_OBJECT)
 
 enum { SIG_RUN_ADDED, SIG_SERIES_CHANGED, SIG_TAGS_CHANGED, SIG_ERRORS_CHANGED, SIG_CHANGED,
-       N_SIGNALS };
+       SIG_COLORS_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void
@@ -315,6 +315,9 @@ board_dataset_class_init (BoardDatasetClass *klass)
                                               G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                               G_TYPE_NONE, 1, G_TYPE_INT);
     signals[SIG_ERRORS_CHANGED] = g_signal_new ("errors-changed", G_TYPE_FROM_CLASS (klass),
+                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                                G_TYPE_NONE, 0);
+    signals[SIG_COLORS_CHANGED] = g_signal_new ("colors-changed", G_TYPE_FROM_CLASS (klass),
                                                 G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                                 G_TYPE_NONE, 0);
     signals[SIG_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass),
@@ -501,4 +504,7 @@ board_dataset_set_run_color (BoardDataset *ds, const char *run, guint32 rgb)
     BoardRun *r = g_hash_table_lookup (ds->by_name, run);
     if (r)
         board_run_set_color (r, rgb);
+    g_signal_emit (ds, signals[SIG_COLORS_CHANGED], 0);
 }
+
+GHashTable *board_dataset_get_run_colors (BoardDataset *ds) { return ds->colors; }

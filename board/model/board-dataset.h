@@ -122,5 +122,8 @@ gboolean board_dataset_is_complete (BoardDataset *ds);
 /* Sets a remembered color for a run name, applied when the run appears
  * (and now, if it exists). */
 void board_dataset_set_run_color (BoardDataset *ds, const char *run, guint32 rgb);
+/* The remembered colors: run name -> GUINT_TO_POINTER (0xRRGGBB); borrowed.
+ * "colors-changed" is emitted when board_dataset_set_run_color adds one. */
+GHashTable *board_dataset_get_run_colors (BoardDataset *ds);
 
 G_END_DECLS

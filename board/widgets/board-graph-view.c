@@ -17,6 +17,11 @@ struct _BoardGraphView {
     double scale, ox, oy;     /* widget = graph * scale + offset */
     double drag_ox, drag_oy;
     gboolean fitted;
+    /* fitted by the view itself, not placed by the user: fit again when
+     * the widget's size or the layout's size changes (the quick first
+     * layout is followed by dot's, of another size) */
+    gboolean auto_fit;
+    double fit_w, fit_h, fit_rw, fit_rh;
 };
 
 G_DEFINE_FINAL_TYPE (BoardGraphView, board_graph_view, GTK_TYPE_WIDGET)
@@ -240,7 +245,9 @@ board_graph_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     PangoFontDescription *font = pango_font_description_from_string ("Sans 8");
     pango_layout_set_font_description (layout, font);
     if (v->graph && v->graph->root->laid_out) {
-        if (!v->fitted)
+        BoardGraphNode *r = v->graph->root;
+        if (!v->fitted || (v->auto_fit && (w != v->fit_w || h != v->fit_h ||
+                                           r->w != v->fit_rw || r->h != v->fit_rh)))
             board_graph_view_fit (v);
         cairo_translate (cr, v->ox, v->oy);
         cairo_scale (cr, v->scale, v->scale);
@@ -302,6 +309,7 @@ on_drag_update (GtkGestureDrag *g, double dx, double dy, BoardGraphView *v)
     v->ox = v->drag_ox + dx;
     v->oy = v->drag_oy + dy;
     v->fitted = TRUE;
+    v->auto_fit = FALSE;
     gtk_widget_queue_draw (GTK_WIDGET (v));
 }
 
@@ -316,6 +324,8 @@ on_scroll (GtkEventControllerScroll *s, double dx, double dy, BoardGraphView *v)
         v->ox = cx - (cx - v->ox) * k;
         v->oy = cy - (cy - v->oy) * k;
         v->scale *= k;
+        v->fitted = TRUE;
+        v->auto_fit = FALSE;
     }
     gtk_widget_queue_draw (GTK_WIDGET (v));
     return TRUE;
@@ -424,6 +434,7 @@ board_graph_view_center_on (BoardGraphView *v, BoardGraphNode *n)
     v->ox = gtk_widget_get_width (GTK_WIDGET (v)) / 2.0 - (x + n->w / 2) * v->scale;
     v->oy = gtk_widget_get_height (GTK_WIDGET (v)) / 2.0 - (y + n->h / 2) * v->scale;
     v->fitted = TRUE;
+    v->auto_fit = FALSE;
     gtk_widget_queue_draw (GTK_WIDGET (v));
 }
 
@@ -436,10 +447,16 @@ board_graph_view_fit (BoardGraphView *v)
     BoardGraphNode *r = v->graph->root;
     if (w <= 0 || h <= 0 || r->w <= 0 || r->h <= 0)
         return;
-    v->scale = CLAMP (MIN ((w - 20) / r->w, (h - 20) / r->h), 0.05, 1.4);
+    /* 40 px below: the status label sits in the lower left corner */
+    v->scale = CLAMP (MIN ((w - 20) / r->w, (h - 50) / r->h), 0.05, 1.4);
     v->ox = (w - r->w * v->scale) / 2;
     v->oy = MAX (10, (h - r->h * v->scale) / 2);
     v->fitted = TRUE;
+    v->auto_fit = TRUE;
+    v->fit_w = w;
+    v->fit_h = h;
+    v->fit_rw = r->w;
+    v->fit_rh = r->h;
 }
 
 void

@@ -31,7 +31,8 @@ print(f"logdir: {runs} runs x {tags} tags x {steps} steps = {runs * tags * steps
       f"{size / 1e6:.0f} MB")
 # drop the page cache's advantage only where we may (not as a user): warm
 # runs are what a user reopening a logdir sees; say which this is
-env = dict(os.environ, GSK_RENDERER=os.environ.get("GSK_RENDERER", "cairo"), GTK_A11Y="none")
+env = dict(os.environ, GSK_RENDERER=os.environ.get("GSK_RENDERER", "cairo"), GTK_A11Y="none",
+           XDG_CONFIG_HOME=tempfile.mkdtemp(prefix="board-config-"))   # default settings
 t0 = time.monotonic()
 p = subprocess.run([board, logdir, "--bench", "--size", "1280x800"], env=env,
                    capture_output=True, text=True, timeout=600)

@@ -14,7 +14,8 @@ mkdir -p "$out"
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 "$writer" demo "$logs/demo" "$fixtures/graphs/tensorboard_demo_mlp_graph.pbtxt"
-export GSK_RENDERER=cairo GTK_A11Y=none
+# the default settings, not the remembered ones of whoever runs this
+export GSK_RENDERER=cairo GTK_A11Y=none XDG_CONFIG_HOME="$logs/config"
 shot() {
     xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" "$board" "$@"
 }

@@ -10,7 +10,8 @@ board, writer = sys.argv[1], sys.argv[2]
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     sys.exit(77)
 logdir = tempfile.mkdtemp(prefix="board-live-")
-env = dict(os.environ, SLUICE_BOARD_TRACE_POINTS="1", GSK_RENDERER="cairo", GTK_A11Y="none")
+env = dict(os.environ, SLUICE_BOARD_TRACE_POINTS="1", GSK_RENDERER="cairo", GTK_A11Y="none",
+           XDG_CONFIG_HOME=tempfile.mkdtemp(prefix="board-config-"))   # default settings
 # the run exists (one point) before the board starts
 subprocess.run([writer, "live", logdir + "/run", "1", "0"], check=True, stdout=subprocess.DEVNULL)
 app = subprocess.Popen([board, logdir], env=env, stdout=subprocess.PIPE, text=True)

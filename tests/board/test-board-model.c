@@ -9,12 +9,14 @@
 
 #include <math.h>
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "board-dataset.h"
 #include "board-distribution.h"
 #include "board-downsample.h"
 #include "board-graph-layout.h"
 #include "board-graph.h"
+#include "board-prefs.h"
 #include "board-run-groups.h"
 #include "board-smoothing.h"
 
@@ -156,6 +158,67 @@ scalar_update (const char *run, const char *tag, int first, int n, gboolean repl
         g_array_append_val (d->values, v);
     }
     return u;
+}
+
+/* Remembered settings: saved and read back; bad values and a damaged
+ * file leave the defaults; a missing file is no error. */
+static void
+test_prefs_round_trip (void **state)
+{
+    char *dir = g_dir_make_tmp ("board-prefs-XXXXXX", NULL);
+    assert_non_null (dir);
+    char *path = g_build_filename (dir, "sluice", "board.ini", NULL);
+    BoardChartSettings *s = board_chart_settings_new ();
+    BoardDataset *ds = board_dataset_new ();
+    assert_true (board_prefs_load (path, s, ds, NULL));   /* missing: defaults */
+    assert_true (fabs (board_chart_settings_get_smoothing (s) - 0.6) < 1e-9);
+    board_chart_settings_set_smoothing (s, 0.85);
+    board_chart_settings_set_x_axis (s, BOARD_X_RELATIVE);
+    board_chart_settings_set_log_y (s, TRUE);
+    board_dataset_set_run_color (ds, "lr0.1/seed1", 0xabcdef);
+    assert_true (board_prefs_save (path, s, ds, NULL));
+
+    BoardChartSettings *s2 = board_chart_settings_new ();
+    BoardDataset *ds2 = board_dataset_new ();
+    assert_true (board_prefs_load (path, s2, ds2, NULL));
+    assert_true (fabs (board_chart_settings_get_smoothing (s2) - 0.85) < 1e-9);
+    assert_int_equal (board_chart_settings_get_x_axis (s2), BOARD_X_RELATIVE);
+    assert_true (board_chart_settings_get_log_y (s2));
+    assert_false (board_chart_settings_get_log_x (s2));
+    assert_int_equal (GPOINTER_TO_UINT (g_hash_table_lookup (board_dataset_get_run_colors (ds2),
+                                                             "lr0.1/seed1")), 0xabcdef);
+
+    /* bad values are skipped, the rest applied */
+    g_assert_true (g_file_set_contents (path, "[scalars]\nsmoothing=7\nx-axis=sideways\n"
+                                        "log-x=maybe\nlog-y=true\n[colors]\nx=red\n", -1, NULL));
+    BoardChartSettings *s3 = board_chart_settings_new ();
+    BoardDataset *ds3 = board_dataset_new ();
+    assert_true (board_prefs_load (path, s3, ds3, NULL));
+    assert_true (fabs (board_chart_settings_get_smoothing (s3) - 0.6) < 1e-9);
+    assert_int_equal (board_chart_settings_get_x_axis (s3), BOARD_X_STEP);
+    assert_false (board_chart_settings_get_log_x (s3));
+    assert_true (board_chart_settings_get_log_y (s3));
+    assert_int_equal (g_hash_table_size (board_dataset_get_run_colors (ds3)), 0);
+    /* a damaged file: an error, the defaults kept */
+    g_assert_true (g_file_set_contents (path, "smoothing = 0.1 without a group\n", -1, NULL));
+    GError *error = NULL;
+    assert_false (board_prefs_load (path, s3, ds3, &error));
+    assert_non_null (error);
+    g_error_free (error);
+
+    g_object_unref (s);
+    g_object_unref (s2);
+    g_object_unref (s3);
+    g_object_unref (ds);
+    g_object_unref (ds2);
+    g_object_unref (ds3);
+    g_unlink (path);
+    char *sub = g_path_get_dirname (path);
+    g_rmdir (sub);
+    g_rmdir (dir);
+    g_free (sub);
+    g_free (path);
+    g_free (dir);
 }
 
 static void
@@ -546,6 +609,7 @@ main (int argc, char **argv)
         cmocka_unit_test (test_downsample_keeps_extremes),
         cmocka_unit_test (test_downsample_small_series_is_identity),
         cmocka_unit_test (test_dataset_discovers_runs_and_appends),
+        cmocka_unit_test (test_prefs_round_trip),
         cmocka_unit_test (test_series_export_csv_json),
         cmocka_unit_test (test_run_group_keys),
         cmocka_unit_test (test_aggregate_mean_min_max_std),
