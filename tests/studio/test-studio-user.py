@@ -254,9 +254,9 @@ def scenario_mlp():
     type_text("mnist")
     key("Return")
     s = app.wait("the MNIST MLP on the canvas",
-                 lambda s: len(s["nodes"]) == 28 and s["popover"] == 0 and "loss/mean:0" in s["shapes"])
+                 lambda s: len(s["nodes"]) == 34 and s["popover"] == 0 and "loss/mean:0" in s["shapes"])
     s = app.settle()
-    want = {"images:0": "float [?,784]", "labels:0": "float [?,10]", "dense/kernel:0": "float_ref [784,128]",
+    want = {"images:0": "float [?,784]", "labels:0": "int64 [?]", "dense/kernel:0": "float_ref [784,128]",
             "dense/MatMul:0": "float [?,128]", "dense/Relu:0": "float [?,128]",
             "dense_1/MatMul:0": "float [?,10]", "dense_1/BiasAdd:0": "float [?,10]",
             "loss/xent:0": "float [?]", "loss/mean:0": "float []"}
