@@ -46,7 +46,7 @@ studio_run_setup_guess (StudioDocument *doc)
     s->metric = g_strdup (has (doc, "accuracy") ? "accuracy" : has (doc, "accuracy/mean") ? "accuracy/mean" : NULL);
     s->optimizer = g_strdup ("adam");
     s->learning_rate = 0.001;
-    s->steps = 500;
+    s->steps = 300;
     s->batch_size = 32;
     s->summary_every = 10;
     s->checkpoint_every = 100;
