@@ -674,6 +674,13 @@ act_ungroup (GSimpleAction *a, GVariant *p, gpointer data)
     g_free (scope);
 }
 
+static gboolean
+fit_later (gpointer data)
+{
+    g_action_group_activate_action (G_ACTION_GROUP (data), "fit", NULL);
+    return G_SOURCE_REMOVE;
+}
+
 static void
 show_runs (StudioWindow *w)
 {
@@ -681,6 +688,8 @@ show_runs (StudioWindow *w)
     int h = gtk_widget_get_height (GTK_WIDGET (w->center));
     if (h > 0 && gtk_paned_get_position (w->center) > h - 280)
         gtk_paned_set_position (w->center, MAX (h - 300, h / 3));
+    /* the canvas got smaller: the graph fitted again once it is laid out */
+    g_timeout_add_full (G_PRIORITY_DEFAULT, 250, fit_later, g_object_ref (w), g_object_unref);
 }
 
 static gboolean
@@ -978,14 +987,8 @@ studio_window_init (StudioWindow *w)
     w->bottom = GTK_NOTEBOOK (gtk_notebook_new ());
     gtk_notebook_append_page (w->bottom, w->problems, gtk_label_new ("Problems"));
     gtk_notebook_append_page (w->bottom, GTK_WIDGET (w->runs), gtk_label_new ("Runs"));
-    GtkWidget *center = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
-    w->center = GTK_PANED (center);
-    gtk_paned_set_start_child (GTK_PANED (center), overlay);
-    gtk_paned_set_end_child (GTK_PANED (center), GTK_WIDGET (w->bottom));
-    gtk_paned_set_resize_end_child (GTK_PANED (center), FALSE);
-    gtk_paned_set_shrink_end_child (GTK_PANED (center), FALSE);
+    GtkWidget *center = overlay;
     gtk_widget_set_size_request (GTK_WIDGET (w->bottom), -1, 120);
-    gtk_paned_set_position (GTK_PANED (center), 100000);  /* the problems list at its minimum */
 
     GtkWidget *right = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
     gtk_paned_set_start_child (GTK_PANED (right), center);
@@ -999,8 +1002,16 @@ studio_window_init (StudioWindow *w)
     gtk_paned_set_shrink_start_child (GTK_PANED (left), FALSE);
 
     GtkWidget *vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-    gtk_widget_set_vexpand (left, TRUE);
-    gtk_box_append (GTK_BOX (vbox), left);
+    /* the problems and runs below, the whole window wide */
+    GtkWidget *outer = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
+    w->center = GTK_PANED (outer);
+    gtk_paned_set_start_child (w->center, left);
+    gtk_paned_set_end_child (w->center, GTK_WIDGET (w->bottom));
+    gtk_paned_set_resize_end_child (w->center, FALSE);
+    gtk_paned_set_shrink_end_child (w->center, FALSE);
+    gtk_paned_set_position (w->center, 100000);  /* the bottom tabs at their minimum */
+    gtk_widget_set_vexpand (outer, TRUE);
+    gtk_box_append (GTK_BOX (vbox), outer);
     w->status = GTK_LABEL (gtk_label_new (""));
     gtk_label_set_xalign (w->status, 0);
     gtk_widget_set_margin_start (GTK_WIDGET (w->status), 8);

@@ -468,7 +468,7 @@ def scenario_train():
     global app
     data = os.path.join(tmp, "mnist")
     subprocess.run([sys.executable, os.environ["MAKE_TRAIN_DATA"], data], check=True, stdout=subprocess.DEVNULL)
-    app = Studio()
+    app = Studio(os.path.join(tmp, "mlp.pbtxt"))  # a new graph, saved there
     s = app.wait("the empty window", lambda s: s["canvas"] and not s["nodes"])
     cx, cy, cw, ch = s["canvas"]
     for attempt in (1, 2, 3):
@@ -481,6 +481,8 @@ def scenario_train():
     key("Return")
     app.wait("the MNIST MLP on the canvas", lambda s: "accuracy/mean:0" in s["shapes"] and s["popover"] == 0)
     app.settle()
+    key("ctrl+s")
+    app.wait("saved", lambda s: s["modified"] == 0)
     key("F5")
     app.wait("the training setup dialog", lambda s: s["setup"] == 1)
     time.sleep(0.5)
@@ -489,6 +491,11 @@ def scenario_train():
     move(int(g["X"]) + int(g["WIDTH"]) // 2, int(g["Y"]) + 8)  # keys follow the pointer
     key("ctrl+a")
     type_text(data)
+    long_steps = os.environ.get("STUDIO_RUN_STEPS")  # a long run, for the screenshot
+    if long_steps:
+        key(*["Tab"] * 8)  # the inputs, flag, loss, metric, optimizer, learning rate: then steps
+        key("ctrl+a")
+        type_text(long_steps)
     key("Return")
     s = app.wait("the run to start", lambda s: s["setup"] == 0 and s["run"] and s["run"]["status"] == "running",
                  timeout=30)
@@ -500,8 +507,18 @@ def scenario_train():
         log("live chart:", s["run"]["points"], "points at step", s["run"]["step"])
         shot = os.environ.get("STUDIO_RUN_SCREENSHOT")
         if shot:
-            time.sleep(1.5)
+            app.wait("a few points on the chart", lambda s: s["run"]["points"] >= 40, timeout=120)
+            time.sleep(1.0)
             subprocess.run(["import", "-window", app.win, shot], check=False)
+            log("screenshot", shot)
+    if long_steps:
+        key("shift+F5")
+        s = app.wait("the run to stop", lambda s: s["run"]["status"] != "running", timeout=60)
+        if s["run"]["status"] != "stopped":
+            fail(f"Shift+F5 left the run {s['run']['status']}")
+        log("stopped at step", s["run"]["step"])
+        app.quit()
+        return
     s = app.wait("the run to finish", lambda s: s["run"]["status"] != "running", timeout=300)
     if s["run"]["status"] != "finished":
         log_tail = open(os.path.join(run_dir, "train.log")).read()[-2000:]
