@@ -42,6 +42,8 @@ static const struct {
     { "win.group", { "<Control>g", NULL } },
     { "win.ungroup", { "<Control><Shift>g", NULL } },
     { "win.run", { "F5", NULL } },
+    { "win.stop-run", { "<Shift>F5", NULL } },
+    { "win.open-board", { "<Control>b", NULL } },
     { "app.new", { "<Control>n", NULL } },
     { "app.quit", { "<Control>q", NULL } },
 };

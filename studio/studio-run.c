@@ -3,7 +3,12 @@
 
 #include "studio-run.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct _StudioRun {
     char *dir;
@@ -12,23 +17,23 @@ struct _StudioRun {
     StudioRunDone done;
     gpointer data;
     gboolean running;
+    gboolean stopping;
 };
 
-/* The sluice command: $SLUICE, else `sluice` beside this program (the
- * build tree's dist/), else on PATH. */
 static char *
-find_sluice (void)
+find_program (const char *env_name, const char *name, const char *tree_dir)
 {
-    const char *env = g_getenv ("SLUICE");
+    const char *env = g_getenv (env_name);
     if (env && *env)
         return g_strdup (env);
     char *self = g_file_read_link ("/proc/self/exe", NULL);
     if (self) {
         char *dir = g_path_get_dirname (self);
-        char *cand[] = { g_build_filename (dir, "sluice", NULL),
-                         g_build_filename (dir, "..", "dist", "sluice", NULL) };
+        char *cand[] = { g_build_filename (dir, name, NULL),
+                         g_build_filename (dir, "..", tree_dir, name, NULL),
+                         g_build_filename (dir, "..", "..", tree_dir, name, NULL) };
         char *found = NULL;
-        for (int i = 0; i < 2; i++) {
+        for (guint i = 0; i < G_N_ELEMENTS (cand); i++) {
             if (!found && g_file_test (cand[i], G_FILE_TEST_IS_EXECUTABLE))
                 found = g_strdup (cand[i]);
             g_free (cand[i]);
@@ -38,14 +43,29 @@ find_sluice (void)
         if (found)
             return found;
     }
-    return g_find_program_in_path ("sluice");
+    return g_find_program_in_path (name);
 }
 
-static char *
-tail_of (const char *path, int lines)
+char *
+studio_find_sluice (void)
 {
+    return find_program ("SLUICE", "sluice", "dist");
+}
+
+char *
+studio_find_board (void)
+{
+    return find_program ("SLUICE_BOARD", "sluice-board", "board");
+}
+
+char *
+studio_run_log_tail (const char *dir, int lines)
+{
+    char *path = g_build_filename (dir, "train.log", NULL);
     char *text = NULL;
-    if (!g_file_get_contents (path, &text, NULL, NULL))
+    gboolean ok = g_file_get_contents (path, &text, NULL, NULL);
+    g_free (path);
+    if (!ok)
         return g_strdup ("");
     char **all = g_strsplit (g_strchomp (text), "\n", -1);
     guint n = g_strv_length (all);
@@ -56,6 +76,40 @@ tail_of (const char *path, int lines)
     return out;
 }
 
+gboolean
+studio_run_read_progress (const char *dir, gint64 *step, gint64 *steps, char **metrics)
+{
+    char *tail = studio_run_log_tail (dir, 40);
+    char **lines = g_strsplit (tail, "\n", -1);
+    g_free (tail);
+    gboolean found = FALSE;
+    for (int i = (int) g_strv_length (lines) - 1; i >= 0 && !found; i--) {
+        if (!g_str_has_prefix (lines[i], "step "))
+            continue;
+        char **t = g_strsplit (g_strstrip (lines[i]), " ", -1);
+        guint n = g_strv_length (t);
+        long long a = 0, b = 0;
+        if (n >= 4 && sscanf (t[1], "%lld/%lld", &a, &b) == 2) {
+            found = TRUE;
+            if (step)
+                *step = a;
+            if (steps)
+                *steps = b;
+            if (metrics) {
+                /* name value pairs, then "<examples/s> ex/s" */
+                GString *m = g_string_new (NULL);
+                guint end = n >= 2 && strcmp (t[n - 1], "ex/s") == 0 ? n - 2 : n;
+                for (guint k = 2; k + 1 < end; k += 2)
+                    g_string_append_printf (m, "%s%s %s", m->len ? " " : "", t[k], t[k + 1]);
+                *metrics = g_string_free (m, FALSE);
+            }
+        }
+        g_strfreev (t);
+    }
+    g_strfreev (lines);
+    return found;
+}
+
 static void
 exited (GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -64,45 +118,26 @@ exited (GObject *src, GAsyncResult *res, gpointer data)
     if (!ok)
         return;   /* cancelled: the run was freed */
     run->running = FALSE;
-    int status = g_subprocess_get_if_exited (run->proc) ? g_subprocess_get_exit_status (run->proc) : -1;
-    char *log = g_build_filename (run->dir, "train.log", NULL);
-    char *tail = tail_of (log, 6);
+    int code = g_subprocess_get_if_exited (run->proc) ? g_subprocess_get_exit_status (run->proc)
+             : g_subprocess_get_if_signaled (run->proc) ? -g_subprocess_get_term_sig (run->proc) : -1;
+    const char *status = run->stopping ? "stopped" : code == 0 ? "finished" : "failed";
+    char *tail = studio_run_log_tail (run->dir, 8);
     char *st = g_build_filename (run->dir, "status", NULL);
-    char *line = g_strdup_printf ("%s %d\n", status == 0 ? "finished" : "failed", status);
+    char *line = g_strdup_printf ("%s %d\n", status, code);
     g_file_set_contents (st, line, -1, NULL);
     if (run->done)
-        run->done (run, status, tail, run->data);
+        run->done (run, status, code, tail, run->data);
     g_free (line);
     g_free (st);
     g_free (tail);
-    g_free (log);
 }
 
-static char *
-loss_node (StudioDocument *doc)
+char *
+studio_run_prepare (StudioDocument *doc, const StudioRunSetup *setup, char **spec_text, GError **error)
 {
-    if (studio_document_find (doc, "loss/mean", NULL))
-        return g_strdup ("loss/mean");
-    char *best = NULL;
-    for (int i = 0; i < studio_document_get_n_nodes (doc); i++) {
-        const char *name = studio_document_get_node (doc, i)->def->name;
-        if (g_str_has_prefix (name, "loss")) {
-            g_free (best);
-            best = g_strdup (name);
-        }
-    }
-    return best;
-}
-
-StudioRun *
-studio_run_start (StudioDocument *doc, StudioRunDone done, gpointer data, GError **error)
-{
-    char *sluice = find_sluice ();
-    if (!sluice) {
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                     "cannot run: the sluice command is not installed (set SLUICE to its path)");
+    char *spec = studio_run_setup_to_spec (setup, "graph.pb", error);
+    if (!spec)
         return NULL;
-    }
     const char *path = studio_document_get_path (doc);
     char *base = path ? g_path_get_basename (path) : g_strdup ("untitled");
     char *dot = strchr (base, '.');
@@ -111,51 +146,72 @@ studio_run_start (StudioDocument *doc, StudioRunDone done, gpointer data, GError
     GDateTime *now = g_date_time_new_now_local ();
     char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
     g_date_time_unref (now);
-    char *name = g_strdup_printf ("%s-%s", base, stamp);
-    char *dir = g_build_filename (g_get_user_data_dir (), "sluice", "runs", name, NULL);
-    g_free (name);
+    char *root = g_build_filename (g_get_user_data_dir (), "sluice", "runs", NULL);
+    char *dir = NULL;
+    for (int k = 0; !dir || g_file_test (dir, G_FILE_TEST_EXISTS); k++) {
+        g_free (dir);
+        char *name = k ? g_strdup_printf ("%s-%s-%d", base, stamp, k) : g_strdup_printf ("%s-%s", base, stamp);
+        dir = g_build_filename (root, name, NULL);
+        g_free (name);
+    }
+    g_free (root);
     g_free (stamp);
     g_free (base);
-    StudioRun *run = NULL;
     char *graph = g_build_filename (dir, "graph.pb", NULL);
-    char *spec = g_build_filename (dir, "run.pbtxt", NULL);
-    char *log = g_build_filename (dir, "train.log", NULL);
-    char *loss = loss_node (doc);
-    if (g_mkdir_with_parents (dir, 0755) != 0) {
+    char *spec_path = g_build_filename (dir, "run.spec", NULL);
+    gboolean ok = FALSE;
+    if (g_mkdir_with_parents (dir, 0755) != 0)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot create '%s'", dir);
-        goto out;
-    }
-    if (!studio_document_save_copy (doc, graph, error))
-        goto out;
-    char *spec_text = g_strdup_printf ("# run spec written by sluice-studio\n"
-                                       "graph: \"graph.pb\"\nloss: \"%s\"\nlogdir: \"logs\"\n",
-                                       loss ? loss : "");
-    gboolean ok = g_file_set_contents (spec, spec_text, -1, error);
-    g_free (spec_text);
-    if (!ok)
-        goto out;
-    GSubprocessLauncher *l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_INHERIT);
-    g_subprocess_launcher_set_cwd (l, dir);
-    g_subprocess_launcher_set_stdout_file_path (l, log);
-    g_subprocess_launcher_set_flags (l, G_SUBPROCESS_FLAGS_STDERR_MERGE);
-    GSubprocess *proc = g_subprocess_launcher_spawn (l, error, sluice, "train", spec, NULL);
-    g_object_unref (l);
-    if (!proc)
-        goto out;
-    run = g_new0 (StudioRun, 1);
-    run->dir = g_strdup (dir);
-    run->proc = proc;
-    run->cancel = g_cancellable_new ();
-    run->done = done;
-    run->data = data;
-    run->running = TRUE;
-    g_subprocess_wait_async (proc, run->cancel, exited, run);
-out:
-    g_free (loss);
-    g_free (log);
-    g_free (spec);
+    else
+        ok = studio_document_save_copy (doc, graph, error) && g_file_set_contents (spec_path, spec, -1, error);
     g_free (graph);
-    g_free (dir);
+    g_free (spec_path);
+    if (!ok) {
+        g_free (dir);
+        g_free (spec);
+        return NULL;
+    }
+    if (spec_text)
+        *spec_text = spec;
+    else
+        g_free (spec);
+    return dir;
+}
+
+StudioRun *
+studio_run_launch (const char *dir, StudioRunDone done, gpointer data, GError **error)
+{
+    char *sluice = studio_find_sluice ();
+    if (!sluice) {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                     "cannot run: the sluice command is not installed (set SLUICE to its path)");
+        return NULL;
+    }
+    char *log = g_build_filename (dir, "train.log", NULL);
+    char *spec = g_build_filename (dir, "run.spec", NULL);
+    StudioRun *run = NULL;
+    int fd = open (log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot write '%s'", log);
+    } else {
+        GSubprocessLauncher *l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+        g_subprocess_launcher_set_cwd (l, dir);
+        g_subprocess_launcher_take_stdout_fd (l, fd);
+        GSubprocess *proc = g_subprocess_launcher_spawn (l, error, sluice, "train", spec, NULL);
+        g_object_unref (l);
+        if (proc) {
+            run = g_new0 (StudioRun, 1);
+            run->dir = g_strdup (dir);
+            run->proc = proc;
+            run->cancel = g_cancellable_new ();
+            run->done = done;
+            run->data = data;
+            run->running = TRUE;
+            g_subprocess_wait_async (proc, run->cancel, exited, run);
+        }
+    }
+    g_free (spec);
+    g_free (log);
     g_free (sluice);
     return run;
 }
@@ -164,6 +220,13 @@ const char *
 studio_run_get_dir (StudioRun *run)
 {
     return run->dir;
+}
+
+gint64
+studio_run_get_pid (StudioRun *run)
+{
+    const char *id = run->running ? g_subprocess_get_identifier (run->proc) : NULL;
+    return id ? g_ascii_strtoll (id, NULL, 10) : 0;
 }
 
 gboolean
@@ -175,8 +238,10 @@ studio_run_is_running (StudioRun *run)
 void
 studio_run_stop (StudioRun *run)
 {
-    if (run && run->running)
-        g_subprocess_send_signal (run->proc, 15);
+    if (run && run->running) {
+        run->stopping = TRUE;
+        g_subprocess_send_signal (run->proc, SIGINT);
+    }
 }
 
 void

@@ -1,12 +1,13 @@
 /* Launching a training run from the studio.
  *
- * Run writes a run directory (DESIGN.md §3: graph, run spec, logs,
- * status) under $XDG_DATA_HOME/sluice/runs/<graph>-<time>/ and starts
- * `sluice train SPEC` there as a child process, its output going to
- * train.log.  The spec names the graph and the loss (the node named
- * "loss/mean", else the last node whose name starts with "loss"); the
- * rest (dataset, optimizer, steps) is filled by the training setup
- * dialog as the `sluice train` run spec format lands.  The launcher is
+ * A run directory (DESIGN.md §3) under $XDG_DATA_HOME/sluice/runs/
+ * <graph>-<time>/ holds the graph (graph.pb), the run spec the training
+ * setup dialog wrote (run.spec, run_dir "."), train.log (the trainer's
+ * output, appended to on resume), and what `sluice train` writes there:
+ * event files under train/ and eval/, checkpoints.  The run is
+ * `sluice train run.spec` as a child process; stopping sends SIGINT, on
+ * which the trainer checkpoints and exits, and resume starts it again on
+ * the same spec (it restores the newest checkpoint).  The launcher is
  * kept apart from the window so a cluster target can replace the local
  * child process.
  *
@@ -17,21 +18,41 @@
 #include <gio/gio.h>
 
 #include "studio-document.h"
+#include "studio-runspec.h"
 
 G_BEGIN_DECLS
 
 typedef struct _StudioRun StudioRun;
 
-/* Called once when the child exits: status is its exit status (or -1
- * when it could not start), log_tail the last lines of its output. */
-typedef void (*StudioRunDone) (StudioRun *run, int status, const char *log_tail, gpointer data);
+/* Called once when the child exits: status is "finished", "failed"
+ * (nonzero exit or a signal) or "stopped" (after studio_run_stop), code
+ * its exit status (-signal when killed), log_tail the last lines of its
+ * output. */
+typedef void (*StudioRunDone) (StudioRun *run, const char *status, int code, const char *log_tail, gpointer data);
 
-/* Writes the run directory and starts the trainer; NULL + error when the
- * directory cannot be written or `sluice` cannot be found or started. */
-StudioRun *studio_run_start (StudioDocument *doc, StudioRunDone done, gpointer data, GError **error);
+/* The sluice and sluice-board commands: $SLUICE / $SLUICE_BOARD, else
+ * beside this program or in the build tree, else on PATH; NULL if none. */
+char *studio_find_sluice (void);
+char *studio_find_board (void);
+
+/* Makes a new run directory with the document's graph and the setup's
+ * run spec; returns the directory (spec text in *spec_text) or NULL +
+ * error. */
+char *studio_run_prepare (StudioDocument *doc, const StudioRunSetup *setup, char **spec_text, GError **error);
+
+/* Starts `sluice train DIR/run.spec` in dir (a new run or a resume). */
+StudioRun *studio_run_launch (const char *dir, StudioRunDone done, gpointer data, GError **error);
 const char *studio_run_get_dir (StudioRun *run);
+gint64 studio_run_get_pid (StudioRun *run);
 void studio_run_stop (StudioRun *run);
 gboolean studio_run_is_running (StudioRun *run);
+/* Frees; the child, if still running, is left running. */
 void studio_run_free (StudioRun *run);
+
+/* What train.log of dir says: the last "step N/M loss X ..." line's step,
+ * total and metrics ("loss 0.31 accuracy 0.91"); FALSE when no step yet. */
+gboolean studio_run_read_progress (const char *dir, gint64 *step, gint64 *steps, char **metrics);
+/* The last `lines` lines of dir's train.log ("" when none). */
+char *studio_run_log_tail (const char *dir, int lines);
 
 G_END_DECLS

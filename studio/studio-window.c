@@ -11,6 +11,8 @@
 #include "studio-palette.h"
 #include "studio-problems.h"
 #include "studio-run.h"
+#include "studio-runs-panel.h"
+#include "studio-setup-dialog.h"
 #include "studio-templates.h"
 #include "studio-validate.h"
 
@@ -29,8 +31,12 @@ struct _StudioWindow {
     StudioPalette *add_palette;
     double add_x, add_y;
     char *add_from;          /* "node:k" of a dropped wire, or NULL */
-    StudioRun *run;
+    StudioRunsPanel *runs;
+    GtkNotebook *bottom;
+    GtkPaned *center;
+    GtkWidget *setup;        /* the training setup dialog while open */
     gboolean closing_ok;
+    gboolean run_asked;
     gboolean ready;
     guint trace_id;
     char *last_trace;
@@ -88,7 +94,7 @@ update_status (StudioWindow *w)
     char *problems = bad ? g_strdup_printf ("%d problem%s", bad, bad == 1 ? "" : "s")
                          : g_strdup ("no problems");
     char *t = g_strdup_printf ("%d nodes \u00b7 %s \u00b7 %u selected%s", n, problems, ns,
-                               w->run && studio_run_is_running (w->run) ? " \u00b7 training\u2026" : "");
+                               studio_runs_panel_is_training (w->runs) ? " \u00b7 training\u2026" : "");
     g_free (problems);
     gtk_label_set_text (w->status, t);
     g_free (t);
@@ -141,6 +147,14 @@ trace (StudioWindow *w)
         g_string_append_printf (s, "banner %s\n", banner);
     g_string_append_printf (s, "popover %d\n", gtk_widget_get_visible (GTK_WIDGET (w->add_popover)));
     g_string_append_printf (s, "modified %d\n", studio_document_is_modified (w->doc));
+    if (studio_runs_panel_get_dir (w->runs)) {
+        gint64 step, steps;
+        studio_runs_panel_get_progress (w->runs, &step, &steps);
+        g_string_append_printf (s, "run %s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s\n",
+                                studio_runs_panel_get_status (w->runs), step, steps,
+                                studio_runs_panel_get_chart_points (w->runs), studio_runs_panel_get_dir (w->runs));
+    }
+    g_string_append_printf (s, "setup %d\n", w->setup != NULL);
     if (g_strcmp0 (s->str, w->last_trace) != 0) {
         g_print ("begin\n%send\n", s->str);
         fflush (stdout);
@@ -660,41 +674,84 @@ act_ungroup (GSimpleAction *a, GVariant *p, gpointer data)
     g_free (scope);
 }
 
+static gboolean
+fit_later (gpointer data)
+{
+    g_action_group_activate_action (G_ACTION_GROUP (data), "fit", NULL);
+    return G_SOURCE_REMOVE;
+}
+
 static void
-run_done (StudioRun *run, int status, const char *tail, gpointer data)
+show_runs (StudioWindow *w)
+{
+    gtk_notebook_set_current_page (w->bottom, 1);
+    int h = gtk_widget_get_height (GTK_WIDGET (w->center));
+    if (h > 0 && gtk_paned_get_position (w->center) > h - 280)
+        gtk_paned_set_position (w->center, MAX (h - 300, h / 3));
+    /* the canvas got smaller: the graph fitted again once it is laid out */
+    g_timeout_add_full (G_PRIORITY_DEFAULT, 250, fit_later, g_object_ref (w), g_object_unref);
+}
+
+static gboolean
+setup_done (StudioRunSetup *setup, char **message, gpointer data)
 {
     StudioWindow *w = data;
-    char *t = status == 0 ? g_strdup_printf ("run finished: %s", studio_run_get_dir (run))
-                          : g_strdup_printf ("run failed (status %d): %s", status, tail && *tail ? tail : "no output");
+    GError *e = NULL;
+    if (!studio_runs_panel_start (w->runs, w->doc, setup, &e)) {
+        *message = g_strdup (e->message);
+        g_error_free (e);
+        return FALSE;
+    }
+    char *t = g_strdup_printf ("training started in %s", studio_runs_panel_get_dir (w->runs));
     show_banner (w, t);
     g_free (t);
+    show_runs (w);
     update_status (w);
+    return TRUE;
+}
+
+static void
+setup_destroyed (GtkWidget *d, gpointer data)
+{
+    STUDIO_WINDOW (data)->setup = NULL;
 }
 
 static void
 act_run (GSimpleAction *a, GVariant *p, gpointer data)
 {
     StudioWindow *w = data;
-    if (w->run && studio_run_is_running (w->run)) {
-        show_banner (w, "a run is in progress");
+    if (studio_runs_panel_is_training (w->runs)) {
+        show_banner (w, "a run is in progress: stop it in the Runs tab first");
+        show_runs (w);
         return;
     }
     if (studio_document_count_problems (w->doc) > 0) {
         show_banner (w, "fix the problems listed below before running");
         return;
     }
-    studio_run_free (w->run);
-    GError *e = NULL;
-    w->run = studio_run_start (w->doc, run_done, w, &e);
-    if (!w->run) {
-        show_banner (w, e->message);
-        g_error_free (e);
+    if (w->setup) {
+        gtk_window_present (GTK_WINDOW (w->setup));
         return;
     }
-    char *t = g_strdup_printf ("training started in %s", studio_run_get_dir (w->run));
-    show_banner (w, t);
-    g_free (t);
-    update_status (w);
+    w->setup = studio_setup_dialog_show (GTK_WINDOW (w), studio_run_setup_guess (w->doc), setup_done, w);
+    g_signal_connect_object (w->setup, "destroy", G_CALLBACK (setup_destroyed), w, 0);
+}
+
+static void
+act_stop_run (GSimpleAction *a, GVariant *p, gpointer data)
+{
+    studio_runs_panel_stop (STUDIO_WINDOW (data)->runs);
+}
+
+static void
+act_open_board (GSimpleAction *a, GVariant *p, gpointer data)
+{
+    StudioWindow *w = data;
+    GError *e = NULL;
+    if (!studio_runs_panel_open_board (w->runs, &e)) {
+        show_banner (w, e->message);
+        g_error_free (e);
+    }
 }
 
 static const GActionEntry win_actions[] = {
@@ -716,6 +773,8 @@ static const GActionEntry win_actions[] = {
     { "group", act_group, NULL, NULL, NULL, { 0 } },
     { "ungroup", act_ungroup, NULL, NULL, NULL, { 0 } },
     { "run", act_run, NULL, NULL, NULL, { 0 } },
+    { "stop-run", act_stop_run, NULL, NULL, NULL, { 0 } },
+    { "open-board", act_open_board, NULL, NULL, NULL, { 0 } },
 };
 
 static void
@@ -778,10 +837,38 @@ close_response (GtkDialog *d, int response, StudioWindow *w)
     gtk_window_close (GTK_WINDOW (w));
 }
 
+static void
+close_run_response (GtkDialog *d, int response, gpointer data)
+{
+    StudioWindow *w = data;
+    gtk_window_destroy (GTK_WINDOW (d));
+    if (response != GTK_RESPONSE_YES && response != GTK_RESPONSE_NO)
+        return;
+    if (response == GTK_RESPONSE_YES)
+        studio_runs_panel_stop_all (w->runs);
+    g_printerr ("sluice-studio: closing; the run is %s\n", response == GTK_RESPONSE_YES ? "stopped" : "left running");
+    w->run_asked = TRUE;
+    gtk_window_close (GTK_WINDOW (w));
+}
+
 static gboolean
 close_request (GtkWindow *win, gpointer data)
 {
     StudioWindow *w = STUDIO_WINDOW (win);
+    if (!w->run_asked && studio_runs_panel_is_training (w->runs)) {
+        GtkWidget *d = gtk_message_dialog_new (win, GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                               GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+                                               "A run is training. Stop it before closing?");
+        gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (d),
+                                                  "Stopping saves a checkpoint, so the run can be resumed later. "
+                                                  "Left running, it trains on and shows in the runs list the next time.");
+        gtk_dialog_add_buttons (GTK_DIALOG (d), "_Cancel", GTK_RESPONSE_CANCEL, "_Leave Running", GTK_RESPONSE_NO,
+                                "_Stop Run", GTK_RESPONSE_YES, NULL);
+        gtk_dialog_set_default_response (GTK_DIALOG (d), GTK_RESPONSE_CANCEL);
+        g_signal_connect (d, "response", G_CALLBACK (close_run_response), w);
+        gtk_window_present (GTK_WINDOW (d));
+        return TRUE;
+    }
     if (w->closing_ok || !studio_document_is_modified (w->doc))
         return FALSE;
     GtkWidget *d = gtk_message_dialog_new (win, GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
@@ -816,7 +903,6 @@ studio_window_dispose (GObject *object)
     g_clear_handle_id (&w->trace_id, g_source_remove);
     if (w->doc)
         g_signal_handlers_disconnect_by_data (w->doc, w);
-    g_clear_pointer (&w->run, studio_run_free);
     if (w->add_popover) {
         gtk_widget_unparent (GTK_WIDGET (w->add_popover));
         w->add_popover = NULL;
@@ -897,13 +983,12 @@ studio_window_init (StudioWindow *w)
     gtk_revealer_set_child (w->banner, frame);
     gtk_overlay_add_overlay (GTK_OVERLAY (overlay), GTK_WIDGET (w->banner));
 
-    GtkWidget *center = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
-    gtk_paned_set_start_child (GTK_PANED (center), overlay);
-    gtk_paned_set_end_child (GTK_PANED (center), w->problems);
-    gtk_paned_set_resize_end_child (GTK_PANED (center), FALSE);
-    gtk_paned_set_shrink_end_child (GTK_PANED (center), FALSE);
-    gtk_widget_set_size_request (w->problems, -1, 90);
-    gtk_paned_set_position (GTK_PANED (center), 100000);  /* the problems list at its minimum */
+    w->runs = STUDIO_RUNS_PANEL (studio_runs_panel_new ());
+    w->bottom = GTK_NOTEBOOK (gtk_notebook_new ());
+    gtk_notebook_append_page (w->bottom, w->problems, gtk_label_new ("Problems"));
+    gtk_notebook_append_page (w->bottom, GTK_WIDGET (w->runs), gtk_label_new ("Runs"));
+    GtkWidget *center = overlay;
+    gtk_widget_set_size_request (GTK_WIDGET (w->bottom), -1, 120);
 
     GtkWidget *right = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
     gtk_paned_set_start_child (GTK_PANED (right), center);
@@ -917,8 +1002,16 @@ studio_window_init (StudioWindow *w)
     gtk_paned_set_shrink_start_child (GTK_PANED (left), FALSE);
 
     GtkWidget *vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-    gtk_widget_set_vexpand (left, TRUE);
-    gtk_box_append (GTK_BOX (vbox), left);
+    /* the problems and runs below, the whole window wide */
+    GtkWidget *outer = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
+    w->center = GTK_PANED (outer);
+    gtk_paned_set_start_child (w->center, left);
+    gtk_paned_set_end_child (w->center, GTK_WIDGET (w->bottom));
+    gtk_paned_set_resize_end_child (w->center, FALSE);
+    gtk_paned_set_shrink_end_child (w->center, FALSE);
+    gtk_paned_set_position (w->center, 100000);  /* the bottom tabs at their minimum */
+    gtk_widget_set_vexpand (outer, TRUE);
+    gtk_box_append (GTK_BOX (vbox), outer);
     w->status = GTK_LABEL (gtk_label_new (""));
     gtk_label_set_xalign (w->status, 0);
     gtk_widget_set_margin_start (GTK_WIDGET (w->status), 8);

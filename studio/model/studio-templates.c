@@ -15,7 +15,7 @@ static const StudioTemplate templates[] = {
     { "conv2d", "Conv2D layer", "3×3 convolution, bias and ReLU (NHWC)", FALSE },
     { "maxpool", "Max pooling", "2×2 max pooling, stride 2 (NHWC)", FALSE },
     { "dropout", "Dropout", "zeroes a random half and rescales the rest", FALSE },
-    { "mnist-mlp", "MNIST MLP", "784 → 128 → 10 with softmax cross-entropy loss", TRUE },
+    { "mnist-mlp", "MNIST MLP", "784 → 128 → 10 with softmax cross-entropy loss and accuracy", TRUE },
 };
 
 const StudioTemplate *
@@ -116,14 +116,26 @@ static const char dropout_text[] =
 static const char mlp_inputs_text[] =
     "node { name: 'images' op: 'Placeholder' attr { key: 'dtype' value { type: DT_FLOAT } }"
     " attr { key: 'shape' value { shape { dim { size: -1 } dim { size: 784 } } } } }\n"
-    "node { name: 'labels' op: 'Placeholder' attr { key: 'dtype' value { type: DT_FLOAT } }"
-    " attr { key: 'shape' value { shape { dim { size: -1 } dim { size: 10 } } } } }\n";
+    "node { name: 'labels' op: 'Placeholder' attr { key: 'dtype' value { type: DT_INT64 } }"
+    " attr { key: 'shape' value { shape { dim { size: -1 } } } } }\n";
 
 static const char mlp_loss_text[] =
-    "node { name: 'loss/xent' op: 'SoftmaxCrossEntropyWithLogits' input: '@IN@' input: 'labels'"
-    " attr { key: 'T' value { type: DT_FLOAT } } }\n"
+    "node { name: 'loss/xent' op: 'SparseSoftmaxCrossEntropyWithLogits' input: '@IN@' input: 'labels'"
+    " attr { key: 'T' value { type: DT_FLOAT } } attr { key: 'Tlabels' value { type: DT_INT64 } } }\n"
     CONST_I ("loss/axes", "1", "int_val: 0")
     "node { name: 'loss/mean' op: 'Mean' input: 'loss/xent' input: 'loss/axes'"
+    " attr { key: 'T' value { type: DT_FLOAT } } attr { key: 'Tidx' value { type: DT_INT32 } } }\n"
+    "node { name: 'accuracy/dim' op: 'Const' attr { key: 'dtype' value { type: DT_INT32 } }"
+    " attr { key: 'value' value { tensor { dtype: DT_INT32 tensor_shape { } int_val: 1 } } } }\n"
+    "node { name: 'accuracy/argmax' op: 'ArgMax' input: '@IN@' input: 'accuracy/dim'"
+    " attr { key: 'T' value { type: DT_FLOAT } } attr { key: 'Tidx' value { type: DT_INT32 } }"
+    " attr { key: 'output_type' value { type: DT_INT64 } } }\n"
+    "node { name: 'accuracy/equal' op: 'Equal' input: 'accuracy/argmax' input: 'labels'"
+    " attr { key: 'T' value { type: DT_INT64 } } }\n"
+    "node { name: 'accuracy/cast' op: 'Cast' input: 'accuracy/equal'"
+    " attr { key: 'SrcT' value { type: DT_BOOL } } attr { key: 'DstT' value { type: DT_FLOAT } } }\n"
+    CONST_I ("accuracy/axes", "1", "int_val: 0")
+    "node { name: 'accuracy/mean' op: 'Mean' input: 'accuracy/cast' input: 'accuracy/axes'"
     " attr { key: 'T' value { type: DT_FLOAT } } attr { key: 'Tidx' value { type: DT_INT32 } } }\n";
 
 /* A scope name not used by any node yet: base, base_1, ... */

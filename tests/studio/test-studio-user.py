@@ -14,6 +14,11 @@ Scenarios:
              it again from dense/Relu to dense_1/MatMul; Ctrl+S; the saved
              GraphDef equals the reference written by the document model
              (positions aside); Ctrl+Q quits.
+  train      add the MNIST MLP (double-click, "mnist", Enter), F5 opens the
+             training setup, type the synthetic data's folder, Enter: the
+             run trains in the Runs tab, its loss chart fills while it runs,
+             it finishes, and its train/ event file holds a falling loss
+             (SLUICE and MAKE_TRAIN_DATA in the environment).
   bad-input  start on a corrupt file: an error shows, the studio works on
              (Shift+A adds a node); Ctrl+O opens a file of another kind
              (error shown, graph kept); Ctrl+O opens a graph with an op
@@ -73,7 +78,8 @@ class Studio:
             line = line.rstrip("\n")
             if line == "begin":
                 block = {"nodes": {}, "ports": {}, "shapes": {}, "problems": {}, "selected": [],
-                         "banner": "", "popover": 0, "modified": None, "canvas": None}
+                         "banner": "", "popover": 0, "modified": None, "canvas": None,
+                         "setup": 0, "run": None}
             elif line == "end" and block is not None:
                 with self.lock:
                     self.state, self.stamp = block, time.monotonic()
@@ -100,8 +106,12 @@ class Studio:
                     block["selected"].append(rest)
                 elif kind == "banner":
                     block["banner"] = rest
-                elif kind in ("popover", "modified"):
+                elif kind in ("popover", "modified", "setup"):
                     block[kind] = int(rest)
+                elif kind == "run":
+                    status, step, steps, points, d = rest.split(" ", 4)
+                    block["run"] = {"status": status, "step": int(step), "steps": int(steps),
+                                    "points": int(points), "dir": d}
 
     def now(self):
         with self.lock:
@@ -254,9 +264,9 @@ def scenario_mlp():
     type_text("mnist")
     key("Return")
     s = app.wait("the MNIST MLP on the canvas",
-                 lambda s: len(s["nodes"]) == 28 and s["popover"] == 0 and "loss/mean:0" in s["shapes"])
+                 lambda s: len(s["nodes"]) == 34 and s["popover"] == 0 and "loss/mean:0" in s["shapes"])
     s = app.settle()
-    want = {"images:0": "float [?,784]", "labels:0": "float [?,10]", "dense/kernel:0": "float_ref [784,128]",
+    want = {"images:0": "float [?,784]", "labels:0": "int64 [?]", "dense/kernel:0": "float_ref [784,128]",
             "dense/MatMul:0": "float [?,128]", "dense/Relu:0": "float [?,128]",
             "dense_1/MatMul:0": "float [?,10]", "dense_1/BiasAdd:0": "float [?,10]",
             "loss/xent:0": "float [?]", "loss/mean:0": "float []"}
@@ -388,7 +398,151 @@ def scenario_bad_input():
     app.quit()
 
 
-{"mlp": scenario_mlp, "bad-input": scenario_bad_input}[scenario]()
+def event_losses(path):
+    """(step, loss) of every "loss" scalar in a TFRecord file of Events."""
+    import struct
+
+    def fields(buf):
+        i = 0
+        while i < len(buf):
+            k, i = varint(buf, i)
+            f, w = k >> 3, k & 7
+            if w == 0:
+                v, i = varint(buf, i)
+            elif w == 1:
+                v, i = buf[i:i + 8], i + 8
+            elif w == 5:
+                v, i = buf[i:i + 4], i + 4
+            elif w == 2:
+                n, i = varint(buf, i)
+                v, i = buf[i:i + n], i + n
+            else:
+                return
+            yield f, w, v
+
+    def varint(buf, i):
+        r = sh = 0
+        while True:
+            b = buf[i]
+            i += 1
+            r |= (b & 0x7F) << sh
+            sh += 7
+            if b < 0x80:
+                return r, i
+
+    out = []
+    data = open(path, "rb").read()
+    i = 0
+    while i + 12 <= len(data):
+        (n,) = struct.unpack_from("<Q", data, i)
+        rec = data[i + 12:i + 12 + n]
+        i += 12 + n + 4
+        step = 0
+        for f, w, v in fields(rec):
+            if f == 2 and w == 0:
+                step = v
+            if f == 5 and w == 2:  # Summary
+                for vf, vw, val in fields(v):
+                    if vf != 1 or vw != 2:
+                        continue
+                    tag, x = None, None
+                    for ff, fw, fv in fields(val):
+                        if ff == 1 and fw == 2:
+                            tag = fv.decode()
+                        elif ff == 2 and fw == 5:
+                            x = struct.unpack("<f", fv)[0]
+                        elif ff == 8 and fw == 2:  # TensorProto
+                            for tf, tw, tv in fields(fv):
+                                if tf == 5 and tw == 5:
+                                    x = struct.unpack("<f", tv)[0]
+                                elif tf == 5 and tw == 2 and len(tv) >= 4:
+                                    x = struct.unpack_from("<f", tv)[0]
+                                elif tf == 4 and tw == 2 and len(tv) >= 4:
+                                    x = struct.unpack_from("<f", tv)[0]
+                    if tag == "loss" and x is not None:
+                        out.append((step, x))
+    return out
+
+
+def scenario_train():
+    global app
+    data = os.path.join(tmp, "mnist")
+    subprocess.run([sys.executable, os.environ["MAKE_TRAIN_DATA"], data], check=True, stdout=subprocess.DEVNULL)
+    app = Studio(os.path.join(tmp, "mlp.pbtxt"))  # a new graph, saved there
+    s = app.wait("the empty window", lambda s: s["canvas"] and not s["nodes"])
+    cx, cy, cw, ch = s["canvas"]
+    for attempt in (1, 2, 3):
+        click(*app.screen(cx + cw / 2, cy + ch / 2), n=2)
+        if attempt == 3 or app.wait_maybe(lambda s: s["popover"] == 1, 3.0):
+            break
+        log("the double-click did not register (machine busy?): once more")
+    app.wait("the add search to open", lambda s: s["popover"] == 1)
+    type_text("mnist")
+    key("Return")
+    app.wait("the MNIST MLP on the canvas", lambda s: "accuracy/mean:0" in s["shapes"] and s["popover"] == 0)
+    app.settle()
+    key("ctrl+s")
+    app.wait("saved", lambda s: s["modified"] == 0)
+    key("F5")
+    app.wait("the training setup dialog", lambda s: s["setup"] == 1)
+    time.sleep(0.5)
+    dlg = xdo("search", "--sync", "--onlyvisible", "--name", "Training setup", timeout=15).split()[0]
+    g = dict(l.split("=") for l in xdo("getwindowgeometry", "--shell", dlg).split())
+    move(int(g["X"]) + int(g["WIDTH"]) // 2, int(g["Y"]) + 8)  # keys follow the pointer
+    key("ctrl+a")
+    type_text(data)
+    long_steps = os.environ.get("STUDIO_RUN_STEPS")  # a long run, for the screenshot
+    if long_steps:
+        key(*["Tab"] * 8)  # the inputs, flag, loss, metric, optimizer, learning rate: then steps
+        key("ctrl+a")
+        type_text(long_steps)
+    key("Return")
+    s = app.wait("the run to start", lambda s: s["setup"] == 0 and s["run"] and s["run"]["status"] == "running",
+                 timeout=30)
+    run_dir = s["run"]["dir"]
+    log("training in", run_dir)
+    s = app.wait("the chart to show points while training",
+                 lambda s: s["run"]["points"] > 0 or s["run"]["status"] != "running", timeout=120)
+    if s["run"]["status"] == "running":
+        log("live chart:", s["run"]["points"], "points at step", s["run"]["step"])
+        shot = os.environ.get("STUDIO_RUN_SCREENSHOT")
+        if shot:
+            app.wait("a few points on the chart", lambda s: s["run"]["points"] >= 40, timeout=120)
+            time.sleep(1.0)
+            subprocess.run(["import", "-window", app.win, shot], check=False)
+            log("screenshot", shot)
+    if long_steps:
+        key("shift+F5")
+        s = app.wait("the run to stop", lambda s: s["run"]["status"] != "running", timeout=60)
+        if s["run"]["status"] != "stopped":
+            fail(f"Shift+F5 left the run {s['run']['status']}")
+        log("stopped at step", s["run"]["step"])
+        app.quit()
+        return
+    s = app.wait("the run to finish", lambda s: s["run"]["status"] != "running", timeout=300)
+    if s["run"]["status"] != "finished":
+        log_tail = open(os.path.join(run_dir, "train.log")).read()[-2000:]
+        fail(f"run ended {s['run']['status']}: {log_tail}")
+    if s["run"]["step"] != s["run"]["steps"]:
+        fail(f"finished at step {s['run']['step']} of {s['run']['steps']}")
+    events = [os.path.join(run_dir, "train", f) for f in os.listdir(os.path.join(run_dir, "train"))
+              if f.startswith("events.out.tfevents")]
+    losses = sorted(p for e in events for p in event_losses(e))
+    if len(losses) < 4:
+        fail(f"only {len(losses)} loss points in {events}")
+    k = max(1, len(losses) // 4)
+    first = sum(v for _, v in losses[:k]) / k
+    last = sum(v for _, v in losses[-k:]) / k
+    log(f"loss {first:.3f} -> {last:.3f} over {len(losses)} points")
+    if not last < first * 0.7:
+        fail(f"the loss did not fall: {first:.3f} -> {last:.3f}")
+    spec = open(os.path.join(run_dir, "run.spec")).read()
+    if data not in spec or 'loss: "loss/mean"' not in spec:
+        fail("the run spec does not name the data and loss:\n" + spec)
+    app.quit()
+
+
+{"mlp": scenario_mlp, "bad-input": scenario_bad_input, "train": scenario_train}[scenario]()
 log("ok")
 shutil.rmtree(tmp, ignore_errors=True)
 sys.exit(0)

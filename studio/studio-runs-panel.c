@@ -1,0 +1,540 @@
+/* The runs list and the current run (see the header). */
+#include "config.h"
+
+#include "studio-runs-panel.h"
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include "board-chart-settings.h"
+#include "board-dataset.h"
+#include "board-loader.h"
+#include "board-scalar-chart.h"
+#include "studio-run.h"
+#include "studio-runs-db.h"
+
+typedef struct {
+    gint64 id;
+    GtkWidget *row;
+    GtkLabel *title, *sub;
+} Row;
+
+struct _StudioRunsPanel {
+    GtkWidget parent;
+    GtkWidget *box;
+    StudioRunsDb *db;
+    GtkListBox *list;
+    GHashTable *rows;       /* id -> Row */
+    GHashTable *runs;       /* id -> StudioRun started here */
+    gint64 selected;
+    StudioRunRecord *rec;   /* the selected run as last read */
+    GtkLabel *head, *status, *log;
+    GtkProgressBar *progress;
+    GtkWidget *stop, *resume, *board;
+    GtkWidget *chart_box, *chart;
+    BoardDataset *ds;
+    BoardChartSettings *settings;
+    BoardLoader *loader;
+    guint tick;
+    gint64 step, steps;
+};
+
+G_DEFINE_FINAL_TYPE (StudioRunsPanel, studio_runs_panel, GTK_TYPE_WIDGET)
+
+static void refresh (StudioRunsPanel *p);
+
+static char *
+run_name (const char *dir)
+{
+    return g_path_get_basename (dir);
+}
+
+static gboolean
+pid_alive (gint64 pid)
+{
+    return pid > 0 && kill ((pid_t) pid, 0) == 0;
+}
+
+/* ---- rows --------------------------------------------------------------- */
+
+static void
+row_update (Row *r, const StudioRunRecord *rec)
+{
+    char *name = run_name (rec->dir);
+    gtk_label_set_text (r->title, name);
+    char *sub = g_strdup_printf ("%s \u00b7 step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT "%s%s", rec->status,
+                                 rec->step, rec->steps, *rec->metrics ? " \u00b7 " : "", rec->metrics);
+    gtk_label_set_text (r->sub, sub);
+    g_free (sub);
+    g_free (name);
+}
+
+static Row *
+row_new (StudioRunsPanel *p, const StudioRunRecord *rec)
+{
+    Row *r = g_new0 (Row, 1);
+    r->id = rec->id;
+    GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 1);
+    gtk_widget_set_margin_start (box, 6);
+    gtk_widget_set_margin_end (box, 6);
+    gtk_widget_set_margin_top (box, 3);
+    gtk_widget_set_margin_bottom (box, 3);
+    r->title = GTK_LABEL (gtk_label_new (""));
+    r->sub = GTK_LABEL (gtk_label_new (""));
+    gtk_label_set_xalign (r->title, 0);
+    gtk_label_set_xalign (r->sub, 0);
+    gtk_label_set_ellipsize (r->title, PANGO_ELLIPSIZE_MIDDLE);
+    gtk_label_set_ellipsize (r->sub, PANGO_ELLIPSIZE_END);
+    gtk_widget_add_css_class (GTK_WIDGET (r->sub), "dim-label");
+    gtk_box_append (GTK_BOX (box), GTK_WIDGET (r->title));
+    gtk_box_append (GTK_BOX (box), GTK_WIDGET (r->sub));
+    r->row = gtk_list_box_row_new ();
+    gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (r->row), box);
+    g_object_set_data (G_OBJECT (r->row), "run-id", GINT_TO_POINTER ((int) rec->id));
+    row_update (r, rec);
+    return r;
+}
+
+/* ---- the selected run --------------------------------------------------- */
+
+static void
+set_chart (StudioRunsPanel *p, const char *dir)
+{
+    g_clear_pointer (&p->loader, board_loader_free);
+    if (p->chart) {
+        gtk_box_remove (GTK_BOX (p->chart_box), p->chart);
+        p->chart = NULL;
+    }
+    g_clear_object (&p->ds);
+    if (!dir)
+        return;
+    p->ds = board_dataset_new ();
+    const char *dirs[] = { dir, NULL };
+    p->loader = board_loader_new (p->ds, dirs);
+    p->chart = board_scalar_chart_new (p->ds, p->settings, "loss");
+    gtk_widget_set_hexpand (p->chart, TRUE);
+    gtk_widget_set_vexpand (p->chart, TRUE);
+    gtk_box_append (GTK_BOX (p->chart_box), p->chart);
+}
+
+static void
+show_selected (StudioRunsPanel *p)
+{
+    StudioRunRecord *rec = p->selected > 0 ? studio_runs_db_get (p->db, p->selected) : NULL;
+    gboolean changed = !rec || !p->rec || rec->id != p->rec->id;
+    studio_run_record_free (p->rec);
+    p->rec = rec;
+    if (changed)
+        set_chart (p, rec ? rec->dir : NULL);
+    if (!rec) {
+        gtk_label_set_text (p->head, "No run yet: press Run (F5) to train this graph");
+        gtk_label_set_text (p->status, "");
+        gtk_label_set_text (p->log, "");
+        gtk_progress_bar_set_fraction (p->progress, 0);
+        gtk_widget_set_sensitive (p->stop, FALSE);
+        gtk_widget_set_sensitive (p->resume, FALSE);
+        gtk_widget_set_sensitive (p->board, FALSE);
+        return;
+    }
+    char *name = run_name (rec->dir);
+    gtk_label_set_text (p->head, name);
+    g_free (name);
+    p->step = rec->step;
+    p->steps = rec->steps;
+    char *st = g_strdup_printf ("%s \u00b7 step %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT "%s%s", rec->status,
+                                rec->step, rec->steps, *rec->metrics ? " \u00b7 " : "", rec->metrics);
+    gtk_label_set_text (p->status, st);
+    g_free (st);
+    gtk_widget_remove_css_class (GTK_WIDGET (p->status), "error");
+    if (g_str_equal (rec->status, "failed"))
+        gtk_widget_add_css_class (GTK_WIDGET (p->status), "error");
+    gtk_progress_bar_set_fraction (p->progress, rec->steps > 0 ? CLAMP ((double) rec->step / rec->steps, 0, 1) : 0);
+    char *tail = studio_run_log_tail (rec->dir, 8);
+    gtk_label_set_text (p->log, tail);
+    g_free (tail);
+    gboolean running = g_str_equal (rec->status, "running");
+    gtk_widget_set_sensitive (p->stop, running);
+    gtk_widget_set_sensitive (p->resume, !running && rec->step < rec->steps);
+    gtk_widget_set_sensitive (p->board, TRUE);
+}
+
+static void
+row_selected (GtkListBox *list, GtkListBoxRow *row, gpointer data)
+{
+    StudioRunsPanel *p = data;
+    p->selected = row ? GPOINTER_TO_INT (g_object_get_data (G_OBJECT (row), "run-id")) : 0;
+    show_selected (p);
+}
+
+static void
+select_id (StudioRunsPanel *p, gint64 id)
+{
+    Row *r = g_hash_table_lookup (p->rows, &id);
+    if (r)
+        gtk_list_box_select_row (p->list, GTK_LIST_BOX_ROW (r->row));
+}
+
+/* ---- runs --------------------------------------------------------------- */
+
+static void
+run_done (StudioRun *run, const char *status, int code, const char *tail, gpointer data)
+{
+    StudioRunsPanel *p = data;
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init (&it, p->runs);
+    while (g_hash_table_iter_next (&it, &k, &v)) {
+        if (v != run)
+            continue;
+        gint64 id = *(gint64 *) k, step = 0;
+        char *metrics = NULL;
+        studio_run_read_progress (studio_run_get_dir (run), &step, NULL, &metrics);
+        studio_runs_db_update (p->db, id, status, g_get_real_time () / 1e6, 0, step, metrics, NULL);
+        g_free (metrics);
+        if (g_getenv ("SLUICE_STUDIO_TRACE") || code != 0)
+            g_printerr ("sluice-studio: run %s %s (%d)%s%s\n", studio_run_get_dir (run), status, code,
+                        code ? ": " : "", code ? tail : "");
+        break;
+    }
+    refresh (p);
+}
+
+static void
+refresh (StudioRunsPanel *p)
+{
+    /* progress of the runs started here */
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init (&it, p->runs);
+    while (g_hash_table_iter_next (&it, &k, &v)) {
+        StudioRun *run = v;
+        gint64 step = 0;
+        char *metrics = NULL;
+        if (studio_run_is_running (run) && studio_run_read_progress (studio_run_get_dir (run), &step, NULL, &metrics))
+            studio_runs_db_update (p->db, *(gint64 *) k, NULL, 0, studio_run_get_pid (run), step, metrics, NULL);
+        g_free (metrics);
+    }
+    GPtrArray *all = studio_runs_db_list (p->db, NULL);
+    for (guint i = all ? all->len : 0; i-- > 0;) {   /* oldest first: each new row goes on top */
+        StudioRunRecord *rec = all->pdata[i];
+        /* a run left running by an earlier studio: follow it by its pid */
+        if (g_str_equal (rec->status, "running") && !g_hash_table_contains (p->runs, &rec->id)) {
+            gint64 step = 0;
+            char *metrics = NULL;
+            studio_run_read_progress (rec->dir, &step, NULL, &metrics);
+            gboolean alive = pid_alive (rec->pid);
+            const char *st = alive ? NULL : step >= rec->steps ? "finished" : "interrupted";
+            studio_runs_db_update (p->db, rec->id, st, alive ? 0 : g_get_real_time () / 1e6, alive ? rec->pid : 0,
+                                   step, metrics, NULL);
+            g_free (metrics);
+            if (st) {
+                g_free (rec->status);
+                rec->status = g_strdup (st);
+            }
+            rec->step = MAX (rec->step, step);
+        }
+        Row *r = g_hash_table_lookup (p->rows, &rec->id);
+        if (!r) {
+            r = row_new (p, rec);
+            g_hash_table_insert (p->rows, g_memdup2 (&rec->id, sizeof rec->id), r);
+            gtk_list_box_prepend (p->list, r->row);
+        } else {
+            row_update (r, rec);
+        }
+    }
+    if (all)
+        g_ptr_array_unref (all);
+    show_selected (p);
+}
+
+static gboolean
+tick (gpointer data)
+{
+    refresh (data);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+launch (StudioRunsPanel *p, gint64 id, const char *dir, GError **error)
+{
+    StudioRun *run = studio_run_launch (dir, run_done, p, error);
+    if (!run)
+        return FALSE;
+    g_hash_table_replace (p->runs, g_memdup2 (&id, sizeof id), run);
+    studio_runs_db_update (p->db, id, "running", 0, studio_run_get_pid (run), 0, NULL, NULL);
+    refresh (p);
+    select_id (p, id);
+    return TRUE;
+}
+
+gboolean
+studio_runs_panel_start (StudioRunsPanel *p, StudioDocument *doc, const StudioRunSetup *setup, GError **error)
+{
+    if (!p->db) {
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the run history could not be opened");
+        return FALSE;
+    }
+    char *spec = NULL;
+    char *dir = studio_run_prepare (doc, setup, &spec, error);
+    if (!dir)
+        return FALSE;
+    gint64 id = studio_runs_db_add (p->db, dir, studio_document_get_path (doc), spec, 0, setup->steps, error);
+    gboolean ok = id > 0 && launch (p, id, dir, error);
+    if (!ok && id > 0)
+        studio_runs_db_update (p->db, id, "failed", g_get_real_time () / 1e6, 0, 0, NULL, NULL);
+    g_free (spec);
+    g_free (dir);
+    return ok;
+}
+
+gboolean
+studio_runs_panel_resume (StudioRunsPanel *p, GError **error)
+{
+    if (!p->rec) {
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no run selected");
+        return FALSE;
+    }
+    StudioRun *run = g_hash_table_lookup (p->runs, &p->rec->id);
+    if (studio_run_is_running (run) || g_str_equal (p->rec->status, "running")) {
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, "the run is training");
+        return FALSE;
+    }
+    char *dir = g_strdup (p->rec->dir);
+    gboolean ok = launch (p, p->rec->id, dir, error);
+    g_free (dir);
+    return ok;
+}
+
+void
+studio_runs_panel_stop (StudioRunsPanel *p)
+{
+    if (!p->rec)
+        return;
+    StudioRun *run = g_hash_table_lookup (p->runs, &p->rec->id);
+    if (run)
+        studio_run_stop (run);
+    else if (g_str_equal (p->rec->status, "running") && pid_alive (p->rec->pid))
+        kill ((pid_t) p->rec->pid, SIGINT);   /* left running by an earlier studio */
+}
+
+gboolean
+studio_runs_panel_is_training (StudioRunsPanel *p)
+{
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init (&it, p->runs);
+    while (g_hash_table_iter_next (&it, NULL, &v))
+        if (studio_run_is_running (v))
+            return TRUE;
+    return FALSE;
+}
+
+void
+studio_runs_panel_stop_all (StudioRunsPanel *p)
+{
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init (&it, p->runs);
+    while (g_hash_table_iter_next (&it, NULL, &v))
+        studio_run_stop (v);
+}
+
+gboolean
+studio_runs_panel_open_board (StudioRunsPanel *p, GError **error)
+{
+    if (!p->rec) {
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no run selected");
+        return FALSE;
+    }
+    char *board = studio_find_board ();
+    if (!board) {
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                             "sluice-board is not installed (set SLUICE_BOARD to its path)");
+        return FALSE;
+    }
+    GSubprocess *s = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, error, board, p->rec->dir, NULL);
+    g_free (board);
+    if (!s)
+        return FALSE;
+    g_object_unref (s);
+    return TRUE;
+}
+
+const char *
+studio_runs_panel_get_dir (StudioRunsPanel *p)
+{
+    return p->rec ? p->rec->dir : NULL;
+}
+
+const char *
+studio_runs_panel_get_status (StudioRunsPanel *p)
+{
+    return p->rec ? p->rec->status : NULL;
+}
+
+void
+studio_runs_panel_get_progress (StudioRunsPanel *p, gint64 *step, gint64 *steps)
+{
+    *step = p->rec ? p->rec->step : 0;
+    *steps = p->rec ? p->rec->steps : 0;
+}
+
+gint64
+studio_runs_panel_get_chart_points (StudioRunsPanel *p)
+{
+    return p->chart ? board_scalar_chart_get_point_count (BOARD_SCALAR_CHART (p->chart)) : 0;
+}
+
+/* ---- widget ------------------------------------------------------------- */
+
+static void
+stop_clicked (GtkButton *b, gpointer data)
+{
+    studio_runs_panel_stop (data);
+}
+
+static void
+resume_clicked (GtkButton *b, gpointer data)
+{
+    GError *e = NULL;
+    if (!studio_runs_panel_resume (data, &e)) {
+        gtk_label_set_text (STUDIO_RUNS_PANEL (data)->status, e->message);
+        g_error_free (e);
+    }
+}
+
+static void
+board_clicked (GtkButton *b, gpointer data)
+{
+    GError *e = NULL;
+    if (!studio_runs_panel_open_board (data, &e)) {
+        gtk_label_set_text (STUDIO_RUNS_PANEL (data)->status, e->message);
+        g_error_free (e);
+    }
+}
+
+static void
+studio_runs_panel_dispose (GObject *object)
+{
+    StudioRunsPanel *p = STUDIO_RUNS_PANEL (object);
+    g_clear_handle_id (&p->tick, g_source_remove);
+    g_clear_pointer (&p->loader, board_loader_free);
+    g_clear_pointer (&p->box, gtk_widget_unparent);
+    g_clear_object (&p->ds);
+    g_clear_object (&p->settings);
+    g_clear_pointer (&p->runs, g_hash_table_unref);   /* runs still training go on */
+    g_clear_pointer (&p->rows, g_hash_table_unref);
+    g_clear_pointer (&p->rec, studio_run_record_free);
+    g_clear_pointer (&p->db, studio_runs_db_close);
+    G_OBJECT_CLASS (studio_runs_panel_parent_class)->dispose (object);
+}
+
+static void
+studio_runs_panel_class_init (StudioRunsPanelClass *klass)
+{
+    G_OBJECT_CLASS (klass)->dispose = studio_runs_panel_dispose;
+    gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
+}
+
+static GtkWidget *
+button (const char *label, const char *tip, GCallback cb, gpointer data)
+{
+    GtkWidget *b = gtk_button_new_with_mnemonic (label);
+    gtk_widget_set_tooltip_text (b, tip);
+    g_signal_connect (b, "clicked", cb, data);
+    return b;
+}
+
+static void
+studio_runs_panel_init (StudioRunsPanel *p)
+{
+    p->rows = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+    p->runs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) studio_run_free);
+    p->settings = board_chart_settings_new ();
+    board_chart_settings_set_smoothing (p->settings, 0.3);
+    char *path = studio_runs_db_default_path ();
+    GError *e = NULL;
+    p->db = studio_runs_db_open (path, &e);
+    if (!p->db) {
+        g_printerr ("sluice-studio: %s\n", e->message);
+        g_error_free (e);
+    }
+    g_free (path);
+
+    p->box = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
+    gtk_widget_set_parent (p->box, GTK_WIDGET (p));
+    p->list = GTK_LIST_BOX (gtk_list_box_new ());
+    gtk_list_box_set_selection_mode (p->list, GTK_SELECTION_BROWSE);
+    g_signal_connect (p->list, "row-selected", G_CALLBACK (row_selected), p);
+    GtkWidget *scroll = gtk_scrolled_window_new ();
+    gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroll), GTK_WIDGET (p->list));
+    gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+    gtk_widget_set_size_request (scroll, 250, -1);
+    gtk_paned_set_start_child (GTK_PANED (p->box), scroll);
+    gtk_paned_set_resize_start_child (GTK_PANED (p->box), FALSE);
+    gtk_paned_set_shrink_start_child (GTK_PANED (p->box), FALSE);
+
+    GtkWidget *detail = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+    gtk_widget_set_margin_start (detail, 8);
+    gtk_widget_set_margin_end (detail, 8);
+    gtk_widget_set_margin_top (detail, 6);
+    gtk_widget_set_margin_bottom (detail, 6);
+    GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+    GtkWidget *labels = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+    gtk_widget_set_hexpand (labels, TRUE);
+    p->head = GTK_LABEL (gtk_label_new (""));
+    gtk_label_set_xalign (p->head, 0);
+    gtk_widget_add_css_class (GTK_WIDGET (p->head), "heading");
+    p->status = GTK_LABEL (gtk_label_new (""));
+    gtk_label_set_xalign (p->status, 0);
+    gtk_label_set_ellipsize (p->status, PANGO_ELLIPSIZE_END);
+    gtk_box_append (GTK_BOX (labels), GTK_WIDGET (p->head));
+    gtk_box_append (GTK_BOX (labels), GTK_WIDGET (p->status));
+    gtk_box_append (GTK_BOX (top), labels);
+    p->stop = button ("_Stop", "Stop the run (it checkpoints first)", G_CALLBACK (stop_clicked), p);
+    p->resume = button ("Res_ume", "Train on from the newest checkpoint", G_CALLBACK (resume_clicked), p);
+    p->board = button ("Open in _Board", "Open the run in sluice-board", G_CALLBACK (board_clicked), p);
+    gtk_widget_set_valign (p->stop, GTK_ALIGN_CENTER);
+    gtk_widget_set_valign (p->resume, GTK_ALIGN_CENTER);
+    gtk_widget_set_valign (p->board, GTK_ALIGN_CENTER);
+    gtk_box_append (GTK_BOX (top), p->stop);
+    gtk_box_append (GTK_BOX (top), p->resume);
+    gtk_box_append (GTK_BOX (top), p->board);
+    gtk_box_append (GTK_BOX (detail), top);
+    p->progress = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
+    gtk_box_append (GTK_BOX (detail), GTK_WIDGET (p->progress));
+
+    GtkWidget *lower = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+    gtk_widget_set_vexpand (lower, TRUE);
+    p->chart_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+    gtk_widget_set_hexpand (p->chart_box, TRUE);
+    gtk_widget_set_size_request (p->chart_box, 420, 170);
+    gtk_box_append (GTK_BOX (lower), p->chart_box);
+    p->log = GTK_LABEL (gtk_label_new (""));
+    gtk_label_set_xalign (p->log, 0);
+    gtk_label_set_yalign (p->log, 0);
+    gtk_label_set_selectable (p->log, TRUE);
+    gtk_widget_add_css_class (GTK_WIDGET (p->log), "monospace");
+    GtkWidget *log_scroll = gtk_scrolled_window_new ();
+    gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (log_scroll), GTK_WIDGET (p->log));
+    gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (log_scroll), GTK_POLICY_AUTOMATIC, GTK_POLICY_AUTOMATIC);
+    gtk_widget_set_size_request (log_scroll, 440, -1);
+    gtk_box_append (GTK_BOX (lower), log_scroll);
+    gtk_box_append (GTK_BOX (detail), lower);
+    gtk_paned_set_end_child (GTK_PANED (p->box), detail);
+
+    if (p->db) {
+        refresh (p);
+        GtkListBoxRow *first = gtk_list_box_get_row_at_index (p->list, 0);
+        if (first)
+            gtk_list_box_select_row (p->list, first);
+        p->tick = g_timeout_add (500, tick, p);
+    }
+    show_selected (p);
+}
+
+GtkWidget *
+studio_runs_panel_new (void)
+{
+    return g_object_new (STUDIO_TYPE_RUNS_PANEL, NULL);
+}

@@ -1,0 +1,245 @@
+/* The training setup dialog (see the header). */
+#include "config.h"
+
+#include "studio-setup-dialog.h"
+
+#include <stdlib.h>
+
+typedef struct {
+    GtkWindow *win;
+    StudioRunSetup *setup;
+    StudioSetupDone done;
+    gpointer data;
+    GtkDropDown *kind, *optimizer;
+    GtkEntry *path, *flag, *loss, *metric, *lr, *steps, *batch, *summary, *ckpt;
+    GtkCheckButton *header;
+    GPtrArray *features;    /* GtkEntry per placeholder */
+    GtkLabel *message;
+} Dialog;
+
+static const char *const kinds[] = { "MNIST folder (IDX files)", "TFRecord file", "CSV file", NULL };
+static const char *const optimizers[] = { "adam", "sgd", "momentum", "adagrad", "rmsprop", NULL };
+
+static void
+dialog_free (gpointer p)
+{
+    Dialog *d = p;
+    studio_run_setup_free (d->setup);
+    g_ptr_array_unref (d->features);
+    g_free (d);
+}
+
+static GtkEntry *
+entry (const char *text, const char *tip)
+{
+    GtkEntry *e = GTK_ENTRY (gtk_entry_new ());
+    gtk_editable_set_text (GTK_EDITABLE (e), text ? text : "");
+    gtk_entry_set_activates_default (e, TRUE);
+    gtk_widget_set_tooltip_text (GTK_WIDGET (e), tip);
+    gtk_widget_set_hexpand (GTK_WIDGET (e), TRUE);
+    return e;
+}
+
+static GtkEntry *
+number (double v, const char *tip)
+{
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    g_ascii_formatd (buf, sizeof buf, "%.6g", v);
+    return entry (buf, tip);
+}
+
+static int row_at;
+
+static void
+add_row (GtkGrid *g, const char *label, GtkWidget *w)
+{
+    GtkWidget *l = gtk_label_new (label);
+    gtk_label_set_xalign (GTK_LABEL (l), 1);
+    gtk_widget_add_css_class (l, "dim-label");
+    gtk_grid_attach (g, l, 0, row_at, 1, 1);
+    gtk_grid_attach (g, w, 1, row_at, 1, 1);
+    row_at++;
+}
+
+static void
+add_heading (GtkGrid *g, const char *text)
+{
+    GtkWidget *l = gtk_label_new (text);
+    gtk_label_set_xalign (GTK_LABEL (l), 0);
+    gtk_widget_add_css_class (l, "heading");
+    gtk_widget_set_margin_top (l, row_at ? 8 : 0);
+    gtk_grid_attach (g, l, 0, row_at++, 2, 1);
+}
+
+static const char *
+text_of (GtkEntry *e)
+{
+    return gtk_editable_get_text (GTK_EDITABLE (e));
+}
+
+static gboolean
+read_number (Dialog *d, GtkEntry *e, const char *what, double min, double *out)
+{
+    char *end = NULL;
+    double v = g_ascii_strtod (text_of (e), &end);
+    if (!end || end == text_of (e) || *g_strchug (end) || v < min) {
+        char *m = g_strdup_printf ("%s must be a number of at least %g", what, min);
+        gtk_label_set_text (d->message, m);
+        g_free (m);
+        gtk_widget_grab_focus (GTK_WIDGET (e));
+        return FALSE;
+    }
+    *out = v;
+    return TRUE;
+}
+
+static void
+start (Dialog *d)
+{
+    StudioRunSetup *s = d->setup;
+    double lr, steps, batch, summary, ckpt;
+    if (!read_number (d, d->lr, "the learning rate", 0, &lr) || !read_number (d, d->steps, "steps", 1, &steps)
+        || !read_number (d, d->batch, "the batch size", 1, &batch)
+        || !read_number (d, d->summary, "the summary interval", 1, &summary)
+        || !read_number (d, d->ckpt, "the checkpoint interval", 1, &ckpt))
+        return;
+    s->kind = (StudioDataKind) gtk_drop_down_get_selected (d->kind);
+    g_free (s->data_path);
+    s->data_path = g_strdup (text_of (d->path));
+    s->csv_header = gtk_check_button_get_active (d->header);
+    for (guint i = 0; i < d->features->len; i++) {
+        g_free (s->features[i]);
+        s->features[i] = g_strdup (text_of (d->features->pdata[i]));
+    }
+    g_free (s->training_flag);
+    s->training_flag = g_strdup (text_of (d->flag));
+    g_free (s->loss);
+    s->loss = g_strdup (text_of (d->loss));
+    g_free (s->metric);
+    s->metric = g_strdup (text_of (d->metric));
+    g_free (s->optimizer);
+    s->optimizer = g_strdup (optimizers[gtk_drop_down_get_selected (d->optimizer)]);
+    s->learning_rate = lr;
+    s->steps = (gint64) steps;
+    s->batch_size = (int) batch;
+    s->summary_every = (gint64) summary;
+    s->checkpoint_every = (gint64) ckpt;
+    char *msg = NULL;
+    if (d->done (s, &msg, d->data)) {
+        gtk_window_destroy (d->win);
+    } else {
+        gtk_label_set_text (d->message, msg ? msg : "could not start the run");
+        g_free (msg);
+    }
+}
+
+static void
+start_clicked (GtkButton *b, gpointer data)
+{
+    start (data);
+}
+
+static void
+kind_changed (GtkDropDown *dd, GParamSpec *ps, gpointer data)
+{
+    Dialog *d = data;
+    gtk_widget_set_sensitive (GTK_WIDGET (d->header), gtk_drop_down_get_selected (dd) == STUDIO_DATA_CSV);
+}
+
+GtkWidget *
+studio_setup_dialog_show (GtkWindow *parent, StudioRunSetup *setup, StudioSetupDone done, gpointer data)
+{
+    Dialog *d = g_new0 (Dialog, 1);
+    d->setup = setup;
+    d->done = done;
+    d->data = data;
+    d->features = g_ptr_array_new ();
+    d->win = GTK_WINDOW (gtk_window_new ());
+    gtk_window_set_title (d->win, "Training setup");
+    gtk_window_set_transient_for (d->win, parent);
+    gtk_window_set_modal (d->win, TRUE);
+    gtk_window_set_destroy_with_parent (d->win, TRUE);
+    gtk_window_set_default_size (d->win, 520, -1);
+    g_object_set_data_full (G_OBJECT (d->win), "dialog", d, dialog_free);
+
+    GtkWidget *hb = gtk_header_bar_new ();
+    gtk_header_bar_set_show_title_buttons (GTK_HEADER_BAR (hb), FALSE);
+    GtkWidget *cancel = gtk_button_new_with_mnemonic ("_Cancel");
+    g_signal_connect_swapped (cancel, "clicked", G_CALLBACK (gtk_window_destroy), d->win);
+    gtk_header_bar_pack_start (GTK_HEADER_BAR (hb), cancel);
+    GtkWidget *go = gtk_button_new_with_mnemonic ("_Start training");
+    gtk_widget_add_css_class (go, "suggested-action");
+    g_signal_connect (go, "clicked", G_CALLBACK (start_clicked), d);
+    gtk_header_bar_pack_end (GTK_HEADER_BAR (hb), go);
+    gtk_window_set_titlebar (d->win, hb);
+    gtk_window_set_default_widget (d->win, go);
+
+    GtkGrid *g = GTK_GRID (gtk_grid_new ());
+    gtk_grid_set_row_spacing (g, 6);
+    gtk_grid_set_column_spacing (g, 10);
+    gtk_widget_set_margin_start (GTK_WIDGET (g), 16);
+    gtk_widget_set_margin_end (GTK_WIDGET (g), 16);
+    gtk_widget_set_margin_top (GTK_WIDGET (g), 12);
+    gtk_widget_set_margin_bottom (GTK_WIDGET (g), 12);
+    row_at = 0;
+
+    add_heading (g, "Data");
+    d->kind = GTK_DROP_DOWN (gtk_drop_down_new_from_strings ((const char *const *) kinds));
+    gtk_drop_down_set_selected (d->kind, setup->kind);
+    g_signal_connect (d->kind, "notify::selected", G_CALLBACK (kind_changed), d);
+    add_row (g, "Source", GTK_WIDGET (d->kind));
+    d->path = entry (setup->data_path, "The MNIST folder (train-images-idx3-ubyte ...), or the TFRecord or CSV file");
+    add_row (g, "Path", GTK_WIDGET (d->path));
+    d->header = GTK_CHECK_BUTTON (gtk_check_button_new_with_label ("The first line names the columns"));
+    gtk_check_button_set_active (d->header, setup->csv_header);
+    add_row (g, "CSV", GTK_WIDGET (d->header));
+    kind_changed (d->kind, NULL, d);
+
+    add_heading (g, "Inputs (placeholder \u2190 feature)");
+    for (int i = 0; setup->placeholders[i]; i++) {
+        GtkEntry *e = entry (setup->features[i], "The dataset feature fed to this placeholder: image or label for "
+                                                 "MNIST, an Example key, a CSV column name or index");
+        g_ptr_array_add (d->features, e);
+        add_row (g, setup->placeholders[i], GTK_WIDGET (e));
+    }
+    d->flag = entry (setup->training_flag, "A bool placeholder fed true while training (optional)");
+    add_row (g, "Training flag", GTK_WIDGET (d->flag));
+
+    add_heading (g, "Objective");
+    d->loss = entry (setup->loss, "The scalar loss tensor to minimize");
+    add_row (g, "Loss", GTK_WIDGET (d->loss));
+    d->metric = entry (setup->metric, "A scalar metric tensor logged beside the loss (optional)");
+    add_row (g, "Metric", GTK_WIDGET (d->metric));
+    d->optimizer = GTK_DROP_DOWN (gtk_drop_down_new_from_strings ((const char *const *) optimizers));
+    for (guint i = 0; optimizers[i]; i++)
+        if (g_strcmp0 (optimizers[i], setup->optimizer) == 0)
+            gtk_drop_down_set_selected (d->optimizer, i);
+    add_row (g, "Optimizer", GTK_WIDGET (d->optimizer));
+    d->lr = number (setup->learning_rate, "The optimizer's learning rate (0: its default)");
+    add_row (g, "Learning rate", GTK_WIDGET (d->lr));
+
+    add_heading (g, "Schedule");
+    d->steps = number ((double) setup->steps, "Total training steps (a resumed run continues to this)");
+    add_row (g, "Steps", GTK_WIDGET (d->steps));
+    d->batch = number (setup->batch_size, "Examples per step");
+    add_row (g, "Batch size", GTK_WIDGET (d->batch));
+    d->summary = number ((double) setup->summary_every, "Log the loss and metrics every N steps");
+    add_row (g, "Summaries every", GTK_WIDGET (d->summary));
+    d->ckpt = number ((double) setup->checkpoint_every, "Save a checkpoint every N steps");
+    add_row (g, "Checkpoint every", GTK_WIDGET (d->ckpt));
+    const char *const targets[] = { "This computer", NULL };
+    GtkWidget *target = gtk_drop_down_new_from_strings (targets);
+    gtk_widget_set_tooltip_text (target, "Where to train (cluster targets come with sluice cluster)");
+    add_row (g, "Train on", target);
+
+    d->message = GTK_LABEL (gtk_label_new (""));
+    gtk_label_set_wrap (d->message, TRUE);
+    gtk_label_set_xalign (d->message, 0);
+    gtk_widget_add_css_class (GTK_WIDGET (d->message), "error");
+    gtk_grid_attach (g, GTK_WIDGET (d->message), 0, row_at++, 2, 1);
+
+    gtk_window_set_child (d->win, GTK_WIDGET (g));
+    gtk_window_present (d->win);
+    gtk_widget_grab_focus (GTK_WIDGET (d->path));
+    return GTK_WIDGET (d->win);
+}

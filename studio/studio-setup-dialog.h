@@ -1,0 +1,27 @@
+/* The training setup dialog: binds the graph's placeholders to a dataset
+ * (an MNIST folder, a TFRecord or a CSV file), names the loss and a
+ * metric, the optimizer and its learning rate, steps, batch size, and
+ * summary and checkpoint intervals, and where to train (this computer;
+ * a cluster target slots into the same menu).  Start hands the filled
+ * setup to `done`; Cancel or closing drops it.  The data path has the
+ * focus and Enter in any field starts.
+ *
+ * Thread-safety: main thread.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "studio-runspec.h"
+
+G_BEGIN_DECLS
+
+/* done gets the setup (the dialog keeps ownership) when the user starts;
+ * it returns FALSE + a message to keep the dialog open showing it. */
+typedef gboolean (*StudioSetupDone) (StudioRunSetup *setup, char **message, gpointer data);
+
+/* Takes ownership of setup. */
+GtkWidget *studio_setup_dialog_show (GtkWindow *parent, StudioRunSetup *setup, StudioSetupDone done,
+                                     gpointer data);
+
+G_END_DECLS
