@@ -2,7 +2,8 @@
 PyTorch's autograd.
 
 For each model (an MLP, a small CNN with batch normalization, one LSTM cell
-step) this script draws weights and inputs with NumPy, has the grad-model
+step; and a while_loop, reported as not checked while Sluice cannot
+differentiate through control flow) this script draws weights and inputs with NumPy, has the grad-model
 tool build the model with Sluice's layers API at those weights, add the
 gradients with sl_add_gradients() and write the loss and gradients as .npy,
 then builds the same model in torch (float64, from the same float32 values)
@@ -127,7 +128,23 @@ def lstm():
     return w, inputs, ["x", "h", "c"], forward
 
 
-MODELS = {"mlp": mlp, "cnn": cnn, "lstm": lstm}
+def while_loop():
+    w = {"w": (rng.standard_normal((8, 8)) * 0.3).astype(np.float32)}
+    dense_weights(w, "dense", 8, 10)
+    inputs = {"x": f32(4, 8), "labels": rng.integers(0, 10, 4).astype(np.int32)}
+
+    def forward(t, i):
+        h = i["x"]
+        for _ in range(3):  # while i < 3: h = tanh(h @ w)
+            h = torch.tanh(h @ t["w"])
+        return xent(dense(t, "dense", h), inputs["labels"])
+    return w, inputs, ["x"], forward
+
+
+MODELS = {"mlp": mlp, "cnn": cnn, "lstm": lstm, "while": while_loop}
+# Models whose gradients Sluice cannot take yet: reported, not failed, while
+# sl_add_gradients says so; checked like the others once it can.
+NOT_YET = {"while": "gradients through control flow are not implemented"}
 
 
 def fname(prefix, name):
@@ -142,6 +159,9 @@ def check(model):
         for k, v in inputs.items():
             np.save(os.path.join(d, fname("", k)), v)
         r = subprocess.run([TOOL, model, d], capture_output=True, text=True)
+        if r.returncode != 0 and model in NOT_YET and NOT_YET[model] in r.stderr:
+            print("%-5s not checked: %s" % (model, NOT_YET[model]))
+            return []
         if r.returncode != 0:
             return ["%s: grad-model failed: %s" % (model, r.stderr.strip())]
         with open(os.path.join(d, "vars.txt")) as f:
