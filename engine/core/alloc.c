@@ -11,6 +11,8 @@
 
 #include "sluice/alloc.h"
 
+#include "alloc-private.h"
+
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,27 +31,27 @@ static atomic_llong g_fail_countdown;  /* 0 = off */
 static atomic_int g_fail_persist;
 static atomic_int g_fail_fired;
 
-static int should_fail(void)
+bool sl__alloc_should_fail(void)
 {
     long long c = atomic_load(&g_fail_countdown);
     if (c <= 0)
-        return 0;
+        return false;
     if (c == 1) {
         if (atomic_load(&g_fail_persist)) {
             atomic_store(&g_fail_fired, 1);
-            return 1;
+            return true;
         }
         if (atomic_compare_exchange_strong(&g_fail_countdown, &c, 0)) {
             atomic_store(&g_fail_fired, 1);
-            return 1;
+            return true;
         }
-        return 0;
+        return false;
     }
     atomic_compare_exchange_strong(&g_fail_countdown, &c, c - 1);
-    return 0;
+    return false;
 }
 
-static void account_alloc(size_t size)
+void sl__alloc_account_alloc(size_t size)
 {
     long long now = atomic_fetch_add(&g_in_use, (long long)size) + (long long)size;
     long long peak = atomic_load(&g_peak);
@@ -58,27 +60,32 @@ static void account_alloc(size_t size)
     atomic_fetch_add(&g_num_allocs, 1);
 }
 
-static void account_free(size_t size)
+void sl__alloc_account_free(size_t size)
 {
     atomic_fetch_sub(&g_in_use, (long long)size);
     atomic_fetch_add(&g_num_frees, 1);
 }
 
-static void *failed(void)
+void sl__alloc_account_failed(void)
 {
     atomic_fetch_add(&g_num_failed, 1);
+}
+
+static void *failed(void)
+{
+    sl__alloc_account_failed();
     return NULL;
 }
 
 void *sl_malloc(size_t size)
 {
-    if (should_fail() || size > SIZE_MAX - PLAIN_HEADER)
+    if (sl__alloc_should_fail() || size > SIZE_MAX - PLAIN_HEADER)
         return failed();
     unsigned char *base = malloc(size + PLAIN_HEADER);
     if (!base)
         return failed();
     memcpy(base, &size, sizeof(size));
-    account_alloc(size);
+    sl__alloc_account_alloc(size);
     return base + PLAIN_HEADER;
 }
 
@@ -96,7 +103,7 @@ void *sl_realloc(void *ptr, size_t size)
 {
     if (!ptr)
         return sl_malloc(size);
-    if (should_fail() || size > SIZE_MAX - PLAIN_HEADER)
+    if (sl__alloc_should_fail() || size > SIZE_MAX - PLAIN_HEADER)
         return failed();
     unsigned char *base = (unsigned char *)ptr - PLAIN_HEADER;
     size_t old;
@@ -105,8 +112,8 @@ void *sl_realloc(void *ptr, size_t size)
     if (!nb)
         return failed();
     memcpy(nb, &size, sizeof(size));
-    account_free(old);
-    account_alloc(size);
+    sl__alloc_account_free(old);
+    sl__alloc_account_alloc(size);
     return nb + PLAIN_HEADER;
 }
 
@@ -117,7 +124,7 @@ void sl_free(void *ptr)
     unsigned char *base = (unsigned char *)ptr - PLAIN_HEADER;
     size_t size;
     memcpy(&size, base, sizeof(size));
-    account_free(size);
+    sl__alloc_account_free(size);
     free(base);
 }
 
@@ -141,7 +148,7 @@ char *sl_strdup(const char *s)
 
 void *sl_aligned_alloc(size_t size)
 {
-    if (should_fail() || size > SIZE_MAX - 2 * ALIGNED_HEADER)
+    if (sl__alloc_should_fail() || size > SIZE_MAX - 2 * ALIGNED_HEADER)
         return failed();
     void *base = NULL;
     /* round up so the block is a whole number of vectors: kernels may read
@@ -150,7 +157,7 @@ void *sl_aligned_alloc(size_t size)
     if (posix_memalign(&base, ALIGNED_HEADER, rounded + ALIGNED_HEADER) != 0)
         return failed();
     memcpy(base, &size, sizeof(size));
-    account_alloc(size);
+    sl__alloc_account_alloc(size);
     return (unsigned char *)base + ALIGNED_HEADER;
 }
 
@@ -161,7 +168,7 @@ void sl_aligned_free(void *ptr)
     unsigned char *base = (unsigned char *)ptr - ALIGNED_HEADER;
     size_t size;
     memcpy(&size, base, sizeof(size));
-    account_free(size);
+    sl__alloc_account_free(size);
     free(base);
 }
 
@@ -172,6 +179,7 @@ void sl_alloc_get_stats(sl_alloc_stats *out)
     out->num_allocs = atomic_load(&g_num_allocs);
     out->num_frees = atomic_load(&g_num_frees);
     out->num_failed = atomic_load(&g_num_failed);
+    sl__buffer_cache_get_stats(&out->cached_bytes, &out->num_cache_hits, &out->num_cache_misses);
 }
 
 void sl_alloc_reset_peak(void)

@@ -4,12 +4,21 @@
  * same elements with different shapes (Reshape, Identity) without copying.
  * String buffers own one heap block per element; they are freed with the
  * buffer.
+ *
+ * Element buffers come from the buffer cache (sl_buffer_alloc), so the
+ * tensors of one step reuse the memory of the last.  sl_tensor_new()
+ * zero-fills; sl_tensor_new_uninit() does not, for outputs a kernel
+ * overwrites whole (a 256x256 float MatMul would otherwise memset 256 KiB
+ * per call).  With SLUICE_POISON_UNINIT=1 in the environment uninitialized
+ * buffers are filled with 0xff bytes (NaN, -1) instead, so a kernel that
+ * relies on zeros shows in the test suites.
  */
 #include "config.h"
 
 #include "sluice/tensor.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sluice/alloc.h"
@@ -43,7 +52,7 @@ static void buffer_unref(tensor_buffer *b)
         sl_tstring *s = b->data;
         for (int64_t i = 0; i < b->num_strings; i++)
             sl_free(s[i].data);
-        sl_aligned_free(b->data);
+        sl_buffer_free(b->data);
     }
     sl_free(b);
 }
@@ -91,7 +100,21 @@ static sl_tensor *header_new(sl_dtype dtype, const sl_shape *shape, int64_t n, t
     return t;
 }
 
-sl_tensor *sl_tensor_new(sl_dtype dtype, const sl_shape *shape, sl_status *status)
+/* Whether SLUICE_POISON_UNINIT asks to fill uninitialized buffers (read
+ * once; the race on first use is benign, every thread computes the same). */
+static bool poison_uninit(void)
+{
+    static atomic_int cached = -1;
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v < 0) {
+        const char *e = getenv("SLUICE_POISON_UNINIT");
+        v = e && *e && strcmp(e, "0") != 0;
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
+    }
+    return v;
+}
+
+static sl_tensor *tensor_new(sl_dtype dtype, const sl_shape *shape, bool zero, sl_status *status)
 {
     int64_t n;
     if (check_shape(dtype, shape, &n, status) != SL_OK)
@@ -104,14 +127,18 @@ sl_tensor *sl_tensor_new(sl_dtype dtype, const sl_shape *shape, sl_status *statu
     }
     size_t bytes = (size_t)n * esz;
     tensor_buffer *b = sl_calloc(1, sizeof(*b));
-    void *data = b ? sl_aligned_alloc(bytes) : NULL;
+    void *data = b ? sl_buffer_alloc(bytes) : NULL;
     if (!b || !data) {
         sl_free(b);
         sl_status_set(status, SL_RESOURCE_EXHAUSTED, "out of memory allocating %zu bytes for a %s tensor",
                       bytes, sl_dtype_name(dtype));
         return NULL;
     }
-    memset(data, 0, bytes);
+    /* strings and resource handles are pointers: always NULL at first */
+    if (zero || dtype == SL_DTYPE_STRING || dtype == SL_DTYPE_RESOURCE)
+        memset(data, 0, bytes);
+    else if (poison_uninit())
+        memset(data, 0xff, bytes);
     atomic_init(&b->refs, 1);
     b->data = data;
     b->size = bytes;
@@ -120,6 +147,16 @@ sl_tensor *sl_tensor_new(sl_dtype dtype, const sl_shape *shape, sl_status *statu
     if (!t)
         buffer_unref(b);
     return t;
+}
+
+sl_tensor *sl_tensor_new(sl_dtype dtype, const sl_shape *shape, sl_status *status)
+{
+    return tensor_new(dtype, shape, true, status);
+}
+
+sl_tensor *sl_tensor_new_uninit(sl_dtype dtype, const sl_shape *shape, sl_status *status)
+{
+    return tensor_new(dtype, shape, false, status);
 }
 
 sl_tensor *sl_tensor_new_wrap(sl_dtype dtype, const sl_shape *shape, void *data, size_t size,
@@ -162,7 +199,7 @@ sl_tensor *sl_tensor_new_wrap(sl_dtype dtype, const sl_shape *shape, void *data,
     sl_tensor *sl_tensor_new_scalar_##suffix(ctype v, sl_status *status)       \
     {                                                                          \
         sl_shape s = sl_shape_scalar();                                        \
-        sl_tensor *t = sl_tensor_new(dt, &s, status);                          \
+        sl_tensor *t = sl_tensor_new_uninit(dt, &s, status);                   \
         if (t)                                                                 \
             *(ctype *)t->buf->data = v;                                        \
         return t;                                                              \
@@ -173,7 +210,7 @@ SCALAR_CTOR(int64, int64_t, SL_DTYPE_INT64)
 
 sl_tensor *sl_tensor_copy(const sl_tensor *t, sl_status *status)
 {
-    sl_tensor *c = sl_tensor_new(t->dtype, &t->shape, status);
+    sl_tensor *c = sl_tensor_new_uninit(t->dtype, &t->shape, status);
     if (!c)
         return NULL;
     if (t->dtype != SL_DTYPE_STRING) {

@@ -57,7 +57,7 @@ sl_tensor *sl_kernel_ctx_allocate_output(sl_kernel_ctx *ctx, int i, const sl_sha
         return NULL;
     }
     sl_status *st = sl_status_new();
-    sl_tensor *t = sl_tensor_new(sl_dtype_base(sl_node_output_type(ctx->node, i)), shape, st);
+    sl_tensor *t = sl_tensor_new_uninit(sl_dtype_base(sl_node_output_type(ctx->node, i)), shape, st);
     if (!t) {
         sl_kernel_ctx_fail(ctx, sl_status_code(st), "output %d: %s", i, sl_status_message(st));
         sl_status_free(st);

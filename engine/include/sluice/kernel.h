@@ -101,8 +101,10 @@ SL_API const sl_tensor *sl_kernel_ctx_input(const sl_kernel_ctx *ctx, int i);
 SL_API sl_var *sl_kernel_ctx_input_var(const sl_kernel_ctx *ctx, int i);
 
 /* Allocates output i with `shape` (dtype from the node) and returns it
- * (borrowed; the context owns it).  On failure sets the context's error
- * and returns NULL. */
+ * (borrowed; the context owns it).  The elements are NOT zeroed
+ * (sl_tensor_new_uninit): the kernel must write every element, and one
+ * that accumulates into its output clears it first.  String outputs start
+ * empty.  On failure sets the context's error and returns NULL. */
 SL_API sl_tensor *sl_kernel_ctx_allocate_output(sl_kernel_ctx *ctx, int i, const sl_shape *shape);
 
 /* Sets output i to t; takes a new reference (the caller keeps its own).

@@ -44,6 +44,15 @@ typedef void (*sl_tensor_deallocator)(void *data, size_t size, void *arg);
  * SL_RESOURCE_EXHAUSTED when memory runs out.  Returns NULL on failure. */
 SL_API sl_tensor *sl_tensor_new(sl_dtype dtype, const sl_shape *shape, sl_status *status);
 
+/* Like sl_tensor_new(), but the elements of a numeric tensor are left
+ * undefined (stale bytes of an earlier buffer): for a producer that writes
+ * every element before anyone reads one (kernel outputs).  String tensors
+ * are still empty and resource handles NULL.  Same errors and ownership as
+ * sl_tensor_new().  With SLUICE_POISON_UNINIT=1 in the environment the
+ * elements are 0xff bytes instead (debugging: NaN for floats, -1 for
+ * integers). */
+SL_API sl_tensor *sl_tensor_new_uninit(sl_dtype dtype, const sl_shape *shape, sl_status *status);
+
 /* Wraps external memory of `size` bytes without copying.  size must equal
  * num_elements * dtype size; string tensors cannot wrap.  On success the
  * tensor owns `data` and calls dealloc(data, size, arg) when the last

@@ -443,7 +443,7 @@ static void dynamic_stitch_compute(sl_kernel_ctx *ctx)
     os.dims[0] = max_index + 1;
     for (int d = 0; d < slice_rank; d++)
         os.dims[d + 1] = slice_dims[d];
-    sl_tensor *o = sl__k_out(ctx, 0, &os);
+    sl_tensor *o = sl__k_out_zeroed(ctx, 0, &os);  /* indices may leave gaps */
     if (!o)
         return;
     size_t bytes = (size_t)slice * sl_dtype_size(sl_tensor_dtype(d0));

@@ -233,7 +233,7 @@ static void fill_compute(sl_kernel_ctx *ctx)
 
 static void zeros_like_compute(sl_kernel_ctx *ctx)
 {
-    sl__k_out(ctx, 0, sl_tensor_shape(sl_kernel_ctx_input(ctx, 0)));  /* new tensors are zero-filled */
+    sl__k_out_zeroed(ctx, 0, sl_tensor_shape(sl_kernel_ctx_input(ctx, 0)));
 }
 
 static void ones_like_compute(sl_kernel_ctx *ctx)

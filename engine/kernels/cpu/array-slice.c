@@ -228,7 +228,7 @@ static void pad_compute(sl_kernel_ctx *ctx)
         before[d] = a;
         os.dims[d] = in->dims[d] + a + b;
     }
-    sl_tensor *o = sl__k_out(ctx, 0, &os);  /* zero-filled */
+    sl_tensor *o = sl__k_out_zeroed(ctx, 0, &os);  /* the padding stays zero */
     if (!o)
         return;
     view v = {.rank = in->rank, .esz = sl_dtype_size(sl_tensor_dtype(x))};

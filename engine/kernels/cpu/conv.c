@@ -466,7 +466,7 @@ static void conv2d_backprop_input_compute(sl_kernel_ctx *ctx)
     if (!read_sizes(ctx, sizes, "input_sizes", &xs) || !conv_geometry(ctx, &xs, sl_tensor_shape(f), &g) ||
         !check_dy(ctx, &g, dy))
         return;
-    sl_tensor *dx = sl__k_out(ctx, 0, &xs);  /* zero-filled */
+    sl_tensor *dx = sl__k_out_zeroed(ctx, 0, &xs);  /* col2im accumulates */
     if (!dx || g.rows == 0 || g.k == 0 || g.o == 0)
         return;
     if (g.sh == 1 && g.sw == 1 && use_direct(&g)) {
@@ -533,7 +533,7 @@ static void conv2d_backprop_filter_compute(sl_kernel_ctx *ctx)
     if (!read_sizes(ctx, sizes, "filter_sizes", &fs) || !conv_geometry(ctx, sl_tensor_shape(x), &fs, &g) ||
         !check_dy(ctx, &g, dy))
         return;
-    sl_tensor *dw = sl__k_out(ctx, 0, &fs);  /* zero-filled */
+    sl_tensor *dw = sl__k_out_zeroed(ctx, 0, &fs);  /* shards accumulate */
     if (!dw || g.rows == 0 || g.k == 0 || g.o == 0)
         return;
     if (use_direct(&g)) {

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernel-ctx-private.h"
 #include "sluice/kernel.h"
@@ -46,10 +47,21 @@ bool sl__k_same_shape(sl_kernel_ctx *ctx, const sl_tensor *a, const sl_tensor *b
  * small loops run inline. */
 void sl__k_parallel(sl_kernel_ctx *ctx, int64_t n, int64_t cost, sl_range_fn fn, void *arg);
 
-/* Allocates output i with the given shape; NULL when the context failed. */
+/* Allocates output i with the given shape; NULL when the context failed.
+ * The elements are undefined: the kernel writes every one of them. */
 static inline sl_tensor *sl__k_out(sl_kernel_ctx *ctx, int i, const sl_shape *s)
 {
     return sl_kernel_ctx_allocate_output(ctx, i, s);
+}
+
+/* Like sl__k_out(), zero-filled: for kernels that accumulate or scatter
+ * into their output, or leave parts of it at zero. */
+static inline sl_tensor *sl__k_out_zeroed(sl_kernel_ctx *ctx, int i, const sl_shape *s)
+{
+    sl_tensor *t = sl_kernel_ctx_allocate_output(ctx, i, s);
+    if (t && sl_tensor_byte_size(t))
+        memset(sl_tensor_data(t), 0, sl_tensor_byte_size(t));
+    return t;
 }
 
 /* Keeps OpenBLAS on one thread inside the engine (called once). */

@@ -211,7 +211,7 @@ static void max_pool_grad_compute(sl_kernel_ctx *ctx)
                            sl__k_shape_str(&os, 2));
         return;
     }
-    sl_tensor *dx = sl__k_out(ctx, 0, sl_tensor_shape(x));
+    sl_tensor *dx = sl__k_out_zeroed(ctx, 0, sl_tensor_shape(x));  /* scattered into */
     if (!dx || sl_tensor_num_elements(dy) == 0)
         return;
     pool_job j = {&g, true, sl_tensor_data(x), sl_tensor_data(y), sl_tensor_data(dy), sl_tensor_data(dx)};
@@ -239,7 +239,7 @@ static void avg_pool_grad_compute(sl_kernel_ctx *ctx)
                            sl__k_shape_str(sl_tensor_shape(dy), 0), sl__k_shape_str(&os, 1));
         return;
     }
-    sl_tensor *dx = sl__k_out(ctx, 0, &xs);
+    sl_tensor *dx = sl__k_out_zeroed(ctx, 0, &xs);  /* scattered into */
     if (!dx || sl_tensor_num_elements(dy) == 0)
         return;
     pool_job j = {&g, false, NULL, NULL, sl_tensor_data(dy), sl_tensor_data(dx)};
