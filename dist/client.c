@@ -27,8 +27,10 @@ sl_client_session *sl_client_session_new(const sl_graph *graph, const sl_client_
     }
     if (!opts || !opts->cluster) {
         sl_session_options so = SL_SESSION_OPTIONS_INIT;
-        if (opts)
+        if (opts) {
             so.inter_op_threads = opts->inter_op_threads;
+            so.use_gpu = opts->use_gpu;
+        }
         if (!(s->local = sl_session_new(graph, &so, st)))
             goto fail;
         return s;

@@ -23,9 +23,10 @@ typedef struct sl_client_options {
     bool simple_placement;     /* unconstrained nodes on the first feasible task */
     const char *tls_dir;       /* TLS: servers checked against DIR/ca.pem; NULL: plain TCP */
     int inter_op_threads;      /* local sessions: the pool's threads (0: one per CPU) */
+    bool use_gpu;              /* local sessions: place on GPU:0 when there is one */
 } sl_client_options;
 
-#define SL_CLIENT_OPTIONS_INIT {NULL, NULL, false, NULL, 0}
+#define SL_CLIENT_OPTIONS_INIT {NULL, NULL, false, NULL, 0, false}
 
 /* NULL + status: the cluster spec's error, UNIMPLEMENTED when built
  * without gRPC, or the session's. */

@@ -25,10 +25,11 @@
 static void run_usage(FILE *out)
 {
     fprintf(out, "usage: sluice run GRAPH [--feed NAME=FILE.npy]... --fetch NAME[:INDEX]... "
-                 "[--target NAME]... --out DIR [--json]\n"
+                 "[--target NAME]... --out DIR [--json] [--gpu]\n"
                  "                  [--cluster SPEC [--token-file FILE] [--tls DIR]]\n\n"
                  "Runs one step of GRAPH (.pb or .pbtxt) and writes each fetched tensor to\n"
-                 "DIR/<name>.npy, with '/' and ':' in the name replaced by '_'.\n");
+                 "DIR/<name>.npy, with '/' and ':' in the name replaced by '_'.\n"
+                 "--gpu places the nodes with GPU kernels on GPU:0 when there is one.\n");
 }
 
 static char *file_name_for(const char *dir, const char *fetch)
@@ -81,6 +82,8 @@ int sl_cmd_run(int argc, char **argv)
             goto out;
         } else if (!strcmp(a, "--json")) {
             json = true;
+        } else if (!strcmp(a, "--gpu")) {
+            copts.use_gpu = true;
         } else if (!strcmp(a, "--cluster") && i + 1 < argc) {
             copts.cluster = argv[++i];
         } else if (!strcmp(a, "--token-file") && i + 1 < argc) {

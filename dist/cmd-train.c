@@ -32,6 +32,7 @@
 #include "data-parallel.h"
 #include "run_spec.pb-c.h"
 #include "sluice/alloc.h"
+#include "sluice/gpu.h"
 #include "sluice/layers.h"
 #include "sluice/optimizers.h"
 #include "sluice/saver.h"
@@ -60,6 +61,7 @@ typedef struct trainer {
     /* data-parallel on a cluster: nw replicas "replica_k/..." */
     const char *cluster;
     char *token;
+    bool use_gpu;               /* --gpu: local session on GPU:0 when present */
     int nw, nps;
     const char *loss_name;             /* "dp/loss" or the spec's loss */
     const char *metric_names[MAX_METRICS];
@@ -455,6 +457,9 @@ static bool build(trainer *t, sl_status *st)
     co.cluster = t->cluster;
     co.token = t->token;
     co.inter_op_threads = sp->threads;
+    co.use_gpu = t->use_gpu;
+    if (t->use_gpu && !t->quiet)  /* which GPU, or why there is none ("...; running on the CPU") */
+        fprintf(stderr, "sluice train: %s\n", sl_gpu_message());
     return (t->s = sl_client_session_new(t->g, &co, st)) != NULL;
 }
 
@@ -789,14 +794,17 @@ static bool evaluate(trainer *t, int64_t step, sl_status *st)
 
 static void train_usage(FILE *out)
 {
-    fprintf(out, "usage: sluice train SPEC [--steps N] [--quiet] [--cluster SPEC --token-file FILE]\n\n"
+    fprintf(out, "usage: sluice train SPEC [--steps N] [--quiet] [--gpu] [--cluster SPEC --token-file FILE]\n\n"
                  "Trains the graph of the run spec SPEC (text format, see run_spec.proto):\n"
                  "resumes from the newest checkpoint of its run directory, logs events for\n"
                  "the board, checkpoints, and evaluates at the end.  Ctrl-C stops cleanly.\n"
                  "With a cluster (--cluster, or the spec's cluster field) it trains data-parallel:\n"
                  "variables on the ps tasks, one replica per worker task, gradients summed per\n"
                  "step; a lost task fails the step, and training resumes from the last\n"
-                 "checkpoint once the task is back.\n");
+                 "checkpoint once the task is back.\n"
+                 "--gpu runs the nodes that have GPU kernels on GPU:0 when this build has CUDA\n"
+                 "and the machine a GPU, the rest on the CPU; without one it says why and\n"
+                 "trains on the CPU.\n");
 }
 
 static void trainer_release(trainer *t)
@@ -882,6 +890,8 @@ int sl_cmd_train(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--quiet")) {
             t.quiet = true;
+        } else if (!strcmp(argv[i], "--gpu")) {
+            t.use_gpu = true;
         } else if (!strcmp(argv[i], "--cluster") && i + 1 < argc) {
             cluster_arg = argv[++i];
         } else if (!strcmp(argv[i], "--token-file") && i + 1 < argc) {

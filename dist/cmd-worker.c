@@ -30,27 +30,6 @@ static void worker_usage(FILE *out)
                  "against DIR/ca.pem.\n");
 }
 
-/* The token: the first line of the file, or $SLUICE_TOKEN.  Caller frees. */
-char *sl_cli_read_token(const char *file)
-{
-    if (!file) {
-        const char *env = getenv("SLUICE_TOKEN");
-        return env && *env ? strdup(env) : NULL;
-    }
-    FILE *f = fopen(file, "r");
-    if (!f)
-        return NULL;
-    char buf[512];
-    char *tok = NULL;
-    if (fgets(buf, sizeof(buf), f)) {
-        buf[strcspn(buf, "\r\n")] = '\0';
-        if (buf[0])
-            tok = strdup(buf);
-    }
-    fclose(f);
-    return tok;
-}
-
 int sl_cmd_worker(int argc, char **argv)
 {
     const char *spec = NULL, *job = NULL, *listen = NULL, *token_file = NULL, *tls_dir = NULL;

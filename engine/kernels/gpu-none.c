@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "cuda/gpu-device.h"
+#include "gpu-hooks.h"
 
 #define NO_CUDA "no GPU: built without CUDA; running on the CPU"
 
@@ -81,3 +82,22 @@ bool sl__gpu_is_device_tensor(const sl_tensor *t)
 }
 
 void sl__gpu_kernels_register(void) {}
+
+/* The executor's hooks: never reached, since no session lists a GPU here. */
+sl_code sl__gpu_move_inputs(const sl_kernel_def *kernel, const sl_node *node, sl_kernel_value *ins,
+                            const unsigned char *is_ref, int n, sl_status *st)
+{
+    (void)kernel, (void)node, (void)ins, (void)is_ref, (void)n;
+    return sl_status_set(st, SL_UNAVAILABLE, "%s", NO_CUDA);
+}
+
+sl_tensor *sl__gpu_fetch_to_host(sl_tensor *t, sl_status *st)
+{
+    (void)st;
+    return sl_tensor_ref(t);
+}
+
+sl_code sl__gpu_step_end(sl_status *st)
+{
+    return sl_status_set(st, SL_UNAVAILABLE, "%s", NO_CUDA);
+}

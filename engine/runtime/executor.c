@@ -31,6 +31,7 @@
 #include "config.h"
 
 #include "executor.h"
+#include "gpu-hooks.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -213,6 +214,7 @@ struct sl_executor {
     int num_feeds;
     int num_fetches;
     sl__plan_input *fetches;  /* copied from the plan */
+    bool on_gpu;       /* kernels are the GPU's: inputs moved, fetches copied back */
 };
 
 int sl__executor_num_nodes(const sl_executor *ex) { return ex->num_items - 1; }
@@ -369,12 +371,18 @@ static sl_code assign_frames(sl_executor *ex, int *indeg, sl_status *st)
 
 sl_executor *sl__executor_new(sl__plan *plan, sl_status *st)
 {
+    return sl__executor_new_on(plan, SL_DEVICE_CPU, st);
+}
+
+sl_executor *sl__executor_new_on(sl__plan *plan, const char *device_type, sl_status *st)
+{
     sl_executor *ex = sl_calloc(1, sizeof(*ex));
     int *indeg = NULL, *ncontrol = NULL;
     if (!ex)
         goto err_oom;
     int n = plan->num_nodes + 1, feed = plan->num_nodes;
     ex->num_items = n;
+    ex->on_gpu = !strcmp(device_type, SL_DEVICE_GPU);
     ex->num_feeds = plan->num_feeds;
     ex->num_fetches = plan->num_fetches;
     ex->items = sl_calloc((size_t)n, sizeof(*ex->items));
@@ -468,7 +476,7 @@ sl_executor *sl__executor_new(sl__plan *plan, sl_status *st)
             goto err_oom;
         for (int i = 0; i < it->num_inputs; i++)
             it->input_is_ref[i] = sl_dtype_is_ref(sl_node_input_type(pn->node, i));
-        it->kernel = sl_kernel_lookup(pn->node, SL_DEVICE_CPU, st);
+        it->kernel = sl_kernel_lookup(pn->node, device_type, st);
         if (!it->kernel) {
             sl_status_prefix(st, "node '%s'", sl_node_name(pn->node));
             goto err;
@@ -1308,7 +1316,9 @@ static void run_one(step *s, ready_entry e, ready_vec *r)
             pthread_mutex_unlock(&s->mu);
             goto finish;
         }
-        if (!prepare_inputs(item, ins, kst)) {
+        if (!prepare_inputs(item, ins, kst) ||
+            (s->ex->on_gpu &&
+             sl__gpu_move_inputs(item->kernel, item->node, ins, item->input_is_ref, ni, kst) != SL_OK)) {
             prefix_node(kst, item->node);
             err = kst;
             dead = true;
@@ -1401,6 +1411,25 @@ static void cancel_step(void *arg)
         sl__rendezvous_abort(s->rendezvous, st);
         sl_status_free(st);
     }
+}
+
+/* The end of a step on a GPU: waits for the queued device work (so an
+ * asynchronous kernel error fails the step) and brings fetched device
+ * tensors to the host, where every caller of a session expects them. */
+static sl_code gpu_finish_step(const sl_executor *ex, const sl__step_args *args, sl_status *status)
+{
+    if (sl__gpu_step_end(status) != SL_OK) {
+        sl_status_prefix(status, "on %s", args->device ? args->device : "the GPU");
+        return sl_status_code(status);
+    }
+    for (int f = 0; f < ex->num_fetches; f++) {
+        sl_tensor *host = sl__gpu_fetch_to_host(args->fetches[f], status);
+        if (!host)
+            return sl_status_code(status);
+        sl_tensor_unref(args->fetches[f]);
+        args->fetches[f] = host;
+    }
+    return SL_OK;
 }
 
 sl_code sl__executor_run(sl_executor *ex, const sl__step_args *args, sl_status *status)
@@ -1521,6 +1550,8 @@ sl_code sl__executor_run(sl_executor *ex, const sl__step_args *args, sl_status *
                                        sl_node_name(ex->items[ex->fetches[f].src].node), ex->fetches[f].out);
             }
         }
+        if (rc == SL_OK && ex->on_gpu)
+            rc = gpu_finish_step(ex, args, status);
         if (rc != SL_OK)
             for (int f = 0; f < ex->num_fetches; f++) {
                 sl_tensor_unref(args->fetches[f]);

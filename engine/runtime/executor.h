@@ -28,6 +28,11 @@ typedef struct sl__cancel sl__cancel;
  * status naming the node when a kernel is missing or refuses its attrs, or
  * when the control flow is malformed. */
 sl_executor *sl__executor_new(sl__plan *plan, sl_status *status);
+/* The same for a partition on a device of `device_type` (SL_DEVICE_CPU or
+ * SL_DEVICE_GPU): kernels are looked up for that type, and on a GPU each
+ * node's inputs are moved to the memory its kernel takes them in, the step
+ * ends by waiting for the device, and fetches come back as host tensors. */
+sl_executor *sl__executor_new_on(sl__plan *plan, const char *device_type, sl_status *status);
 void sl__executor_free(sl_executor *ex);
 int sl__executor_num_nodes(const sl_executor *ex);
 

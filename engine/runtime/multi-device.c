@@ -282,7 +282,10 @@ sl__multi_exec *sl__multi_prepare(const sl__placed *pl, const sl_output *feeds, 
             sl__plan_free(plan);
             goto err;
         }
-        sl_executor *ex = sl__executor_new(plan, st);
+        sl_device_name dn;
+        sl_executor *ex = NULL;
+        if (sl_device_name_parse(pl->parts[p].device, &dn, st) == SL_OK)
+            ex = sl__executor_new_on(plan, dn.has_type ? dn.type : SL_DEVICE_CPU, st);
         sl__plan_free(plan);
         if (!ex) {
             sl_status_prefix(st, "on %s", pl->parts[p].device);

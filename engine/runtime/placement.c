@@ -132,18 +132,23 @@ static sl_code filter_devices(placer *p)
                                  sl_device_name_format(&p->want[r], want, sizeof(want)), all);
         }
     }
-    /* kernels: every member needs one on the device's type */
+    /* kernels: every member needs one on the device's type, for its own
+     * attrs (a GPU kernel may exist for float but not for int32) */
+    sl_status *scratch = sl_status_new();
+    if (!scratch)
+        return sl_status_set(p->st, SL_RESOURCE_EXHAUSTED, "out of memory placing the graph");
     for (int i = 0; i < p->n; i++) {
         int r = find(p, i);
         const sl_node *node = p->g->nodes[i];
         int count = 0;
         for (int d = 0; d < p->num_devs; d++) {
             bool *f = &p->feasible[r * p->num_devs + d];
-            if (*f && !sl_kernel_exists_for_op(node->op->name, p->devs[d].type))
+            if (*f && !sl_kernel_lookup(node, p->devs[d].type, scratch))
                 *f = false;
             count += *f;
         }
         if (!count) {
+            sl_status_free(scratch);
             char want[SL_DEVICE_NAME_MAX];
             if (r != i)
                 return sl_status_set(p->st, SL_INVALID_ARGUMENT,
@@ -155,6 +160,7 @@ static sl_code filter_devices(placer *p)
                                  node->name, node->op->name, sl_device_name_format(&p->want[r], want, sizeof(want)));
         }
     }
+    sl_status_free(scratch);
     return SL_OK;
 }
 

@@ -22,6 +22,7 @@
 #include "graph-private.h"
 #include "multi-device.h"
 #include "sluice/alloc.h"
+#include "sluice/gpu.h"
 #include "strmap.h"
 
 typedef struct cache_entry {
@@ -129,12 +130,17 @@ sl_session *sl_session_new(const sl_graph *graph, const sl_session_options *opts
                       s->opts.num_cpu_devices);
         goto err;
     }
-    if (s->opts.num_cpu_devices > 1) {
-        s->num_devices = s->opts.num_cpu_devices;
+    int num_gpus = s->opts.use_gpu && sl_gpu_count() > 0 ? 1 : 0;
+    if (num_gpus)
+        s->opts.simple_placement = true;  /* the GPU (listed first) whenever it has the kernel */
+    int num_cpus = s->opts.num_cpu_devices > 1 ? s->opts.num_cpu_devices : 1;
+    if (num_gpus + num_cpus > 1) {
+        s->num_devices = num_gpus + num_cpus;
         s->devices = sl_calloc((size_t)s->num_devices, sizeof(char *));
         for (int i = 0; s->devices && i < s->num_devices; i++) {
             char name[64];
-            snprintf(name, sizeof(name), "/job:localhost/replica:0/task:0/device:CPU:%d", i);
+            snprintf(name, sizeof(name), "/job:localhost/replica:0/task:0/device:%s:%d", i < num_gpus ? "GPU" : "CPU",
+                     i < num_gpus ? i : i - num_gpus);
             if (!(s->devices[i] = sl_strdup(name)))
                 break;
         }

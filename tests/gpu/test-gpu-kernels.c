@@ -307,7 +307,7 @@ static void test_array_ops(void **state)
         sl_tensor_unref(size_t_), sl_tensor_unref(pad_m);
         /* ConcatV2 / Pack / Split / Unpack along a random axis */
         int axis = (int)tk_int(0, s.rank - 1);
-        int k = (int)tk_int(1, 4);
+        int k = (int)tk_int(2, 4);  /* ConcatV2 takes N >= 2 */
         sl_tensor *parts[4];
         for (int i = 0; i < k; i++) {
             sl_shape p = s;

@@ -65,9 +65,17 @@ typedef struct sl_session_options {
     /* Place unconstrained nodes on the first device that may hold them
      * instead of by the cost model (deterministic; for tests). */
     bool simple_placement;
+    /* Run on GPU:0 when this build has CUDA and the machine a GPU: the
+     * devices become GPU:0 then the CPU device(s), and each node goes to
+     * the GPU when it has a GPU kernel for the node's types, else to the
+     * CPU (TF's default placement; explicit constraints still win), with
+     * _Send/_Recv copies on the edges between them.  Without a GPU the
+     * session runs on the CPU as if this were false (sl_gpu_message() says
+     * why). */
+    bool use_gpu;
 } sl_session_options;
 
-#define SL_SESSION_OPTIONS_INIT {0, false, false, false, NULL, 0, false}
+#define SL_SESSION_OPTIONS_INIT {0, false, false, false, NULL, 0, false, false}
 
 /* Per-step options, like TF's RunOptions. */
 typedef struct sl_run_options {

@@ -7,10 +7,14 @@
  * while SAME may pad one more row at the bottom, so all padding is done in
  * the layout change: the input becomes a zero-padded NCHW tensor and cuDNN
  * runs unpadded; the input gradient is cropped back.  The algorithm is
- * cuDNN's first heuristic choice whose workspace can be allocated.
+ * autotuned as TF and PyTorch (cudnn.benchmark) do: the first time a
+ * geometry is met, cuDNN times every algorithm (cudnnFind*) and the
+ * fastest whose workspace can be allocated is kept for that geometry for
+ * the life of the process; cuDNN's heuristic choice was up to 40x slower.
  * Float runs in strict FP32 (CUDNN_FMA_MATH) to match the CPU; set
  * SLUICE_GPU_TF32=1 to allow TF32 tensor cores (PyTorch's default). */
 #include <cudnn.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,6 +234,97 @@ static bool workspace(conv_run *r, size_t size, void **ws)
     return !size || *ws;
 }
 
+/* ---- Autotuned algorithms, per geometry ------------------------------------ */
+
+enum { TUNE_FWD, TUNE_BWD_DATA, TUNE_BWD_FILTER };
+#define TUNE_KEY 18
+#define TUNE_MAX 256
+
+typedef struct tuned {
+    int64_t key[TUNE_KEY];
+    int algo;
+    size_t workspace;
+} tuned;
+
+static pthread_mutex_t g_tune_mu = PTHREAD_MUTEX_INITIALIZER;
+static tuned g_tuned[TUNE_MAX];
+static int g_num_tuned;
+
+static void tune_key(int kind, const conv_geom *g, int64_t *k)
+{
+    const char *tf32 = getenv("SLUICE_GPU_TF32");
+    int64_t v[TUNE_KEY] = {kind, g->n, g->h, g->w, g->c, g->kh, g->kw, g->o, g->oh, g->ow, g->sh, g->sw,
+                           g->dh, g->dw, g->hp, g->wp, g->dbl, tf32 && *tf32 == '1'};
+    memcpy(k, v, sizeof(v));
+}
+
+static bool tune_lookup(const int64_t *key, int *algo, size_t *ws)
+{
+    pthread_mutex_lock(&g_tune_mu);
+    for (int i = 0; i < g_num_tuned; i++)
+        if (!memcmp(g_tuned[i].key, key, sizeof(g_tuned[i].key))) {
+            *algo = g_tuned[i].algo;
+            *ws = g_tuned[i].workspace;
+            pthread_mutex_unlock(&g_tune_mu);
+            return true;
+        }
+    pthread_mutex_unlock(&g_tune_mu);
+    return false;
+}
+
+static void tune_store(const int64_t *key, int algo, size_t ws)
+{
+    pthread_mutex_lock(&g_tune_mu);
+    if (g_num_tuned < TUNE_MAX) {  /* beyond that, geometries are timed each time: slower, still right */
+        memcpy(g_tuned[g_num_tuned].key, key, sizeof(g_tuned[g_num_tuned].key));
+        g_tuned[g_num_tuned].algo = algo;
+        g_tuned[g_num_tuned].workspace = ws;
+        g_num_tuned++;
+    }
+    pthread_mutex_unlock(&g_tune_mu);
+}
+
+/* The algorithm for `kind` on r's descriptors (called with the device's
+ * lock held): the cached one, else cuDNN's timings, fastest first, taking
+ * the first that succeeded and whose workspace fits.  Fills *ws with the
+ * allocated workspace. */
+#define TUNE_PICK(PerfT, FIND)                                                                    \
+    do {                                                                                          \
+        PerfT perf[8];                                                                            \
+        int count = 0;                                                                            \
+        cudnnStatus_t s = FIND;                                                                   \
+        if (s != CUDNN_STATUS_SUCCESS)                                                            \
+            return s;                                                                             \
+        for (int i = 0; i < count; i++) {                                                         \
+            if (perf[i].status != CUDNN_STATUS_SUCCESS || !workspace(r, perf[i].memory, ws))      \
+                continue;                                                                         \
+            *algo = (int)perf[i].algo;                                                            \
+            *ws_size = perf[i].memory;                                                            \
+            tune_store(key, *algo, *ws_size);                                                     \
+            return CUDNN_STATUS_SUCCESS;                                                          \
+        }                                                                                         \
+        return CUDNN_STATUS_NOT_SUPPORTED;                                                        \
+    } while (0)
+
+static cudnnStatus_t tune(int kind, const conv_geom *g, conv_run *r, int *algo, void **ws, size_t *ws_size)
+{
+    int64_t key[TUNE_KEY];
+    tune_key(kind, g, key);
+    if (tune_lookup(key, algo, ws_size))
+        return workspace(r, *ws_size, ws) ? CUDNN_STATUS_SUCCESS : CUDNN_STATUS_ALLOC_FAILED;
+    switch (kind) {
+    case TUNE_FWD:
+        TUNE_PICK(cudnnConvolutionFwdAlgoPerf_t,
+                  cudnnFindConvolutionForwardAlgorithm(r->h, r->x, r->w, r->conv, r->y, 8, &count, perf));
+    case TUNE_BWD_DATA:
+        TUNE_PICK(cudnnConvolutionBwdDataAlgoPerf_t,
+                  cudnnFindConvolutionBackwardDataAlgorithm(r->h, r->w, r->y, r->conv, r->x, 8, &count, perf));
+    default:
+        TUNE_PICK(cudnnConvolutionBwdFilterAlgoPerf_t,
+                  cudnnFindConvolutionBackwardFilterAlgorithm(r->h, r->x, r->y, r->conv, r->w, 8, &count, perf));
+    }
+}
+
 #define ONE_ZERO(g)                                                                               \
     double one_d = 1, zero_d = 0;                                                                 \
     float one_f = 1, zero_f = 0;                                                                  \
@@ -265,20 +360,14 @@ static void conv_forward(sl_kernel_ctx *ctx)
                            g.kh, g.kw, g.c, g.o);
         });
         sl__gpu_lock(r.dev);
-        cudnnConvolutionFwdAlgoPerf_t perf[8];
-        int count = 0;
-        cudnnStatus_t s = cudnnGetConvolutionForwardAlgorithm_v7(r.h, r.x, r.w, r.conv, r.y, 8, &count, perf);
-        for (int i = 0; s == CUDNN_STATUS_SUCCESS && i < count; i++) {
-            if (perf[i].status != CUDNN_STATUS_SUCCESS || !workspace(&r, perf[i].memory, &ws))
-                continue;
+        int algo = 0;
+        size_t ws_size = 0;
+        cudnnStatus_t s = tune(TUNE_FWD, &g, &r, &algo, &ws, &ws_size);
+        if (s == CUDNN_STATUS_SUCCESS) {
             ONE_ZERO(&g);
-            s = cudnnConvolutionForward(r.h, one, r.x, r.xp, r.w, r.wp, r.conv, perf[i].algo, ws, perf[i].memory, zero,
-                                        r.y, r.yp);
-            goto ran;
+            s = cudnnConvolutionForward(r.h, one, r.x, r.xp, r.w, r.wp, r.conv, (cudnnConvolutionFwdAlgo_t)algo, ws,
+                                        ws_size, zero, r.y, r.yp);
         }
-        if (s == CUDNN_STATUS_SUCCESS)
-            s = CUDNN_STATUS_NOT_SUPPORTED;
-    ran:
         sl__gpu_unlock(r.dev);
         if (!dnn_ok(ctx, s, "convolution forward"))
             goto out;
@@ -335,20 +424,14 @@ static void conv_backprop_input(sl_kernel_ctx *ctx)
                            g.kh, g.kw, g.c, g.o);
         });
         sl__gpu_lock(r.dev);
-        cudnnConvolutionBwdDataAlgoPerf_t perf[8];
-        int count = 0;
-        cudnnStatus_t s = cudnnGetConvolutionBackwardDataAlgorithm_v7(r.h, r.w, r.y, r.conv, r.x, 8, &count, perf);
-        for (int i = 0; s == CUDNN_STATUS_SUCCESS && i < count; i++) {
-            if (perf[i].status != CUDNN_STATUS_SUCCESS || !workspace(&r, perf[i].memory, &ws))
-                continue;
+        int algo = 0;
+        size_t ws_size = 0;
+        cudnnStatus_t s = tune(TUNE_BWD_DATA, &g, &r, &algo, &ws, &ws_size);
+        if (s == CUDNN_STATUS_SUCCESS) {
             ONE_ZERO(&g);
-            s = cudnnConvolutionBackwardData(r.h, one, r.w, r.wp, r.y, r.yp, r.conv, perf[i].algo, ws, perf[i].memory,
-                                             zero, r.x, r.xp);
-            goto ran;
+            s = cudnnConvolutionBackwardData(r.h, one, r.w, r.wp, r.y, r.yp, r.conv,
+                                             (cudnnConvolutionBwdDataAlgo_t)algo, ws, ws_size, zero, r.x, r.xp);
         }
-        if (s == CUDNN_STATUS_SUCCESS)
-            s = CUDNN_STATUS_NOT_SUPPORTED;
-    ran:
         sl__gpu_unlock(r.dev);
         if (!dnn_ok(ctx, s, "convolution backward data"))
             goto out;
@@ -391,20 +474,14 @@ static void conv_backprop_filter(sl_kernel_ctx *ctx)
                            g.n, g.oh, g.ow, g.o, g.oh, g.ow, 0, 0);
         });
         sl__gpu_lock(r.dev);
-        cudnnConvolutionBwdFilterAlgoPerf_t perf[8];
-        int count = 0;
-        cudnnStatus_t s = cudnnGetConvolutionBackwardFilterAlgorithm_v7(r.h, r.x, r.y, r.conv, r.w, 8, &count, perf);
-        for (int i = 0; s == CUDNN_STATUS_SUCCESS && i < count; i++) {
-            if (perf[i].status != CUDNN_STATUS_SUCCESS || !workspace(&r, perf[i].memory, &ws))
-                continue;
+        int algo = 0;
+        size_t ws_size = 0;
+        cudnnStatus_t s = tune(TUNE_BWD_FILTER, &g, &r, &algo, &ws, &ws_size);
+        if (s == CUDNN_STATUS_SUCCESS) {
             ONE_ZERO(&g);
-            s = cudnnConvolutionBackwardFilter(r.h, one, r.x, r.xp, r.y, r.yp, r.conv, perf[i].algo, ws, perf[i].memory,
-                                               zero, r.w, r.wp);
-            goto ran;
+            s = cudnnConvolutionBackwardFilter(r.h, one, r.x, r.xp, r.y, r.yp, r.conv,
+                                               (cudnnConvolutionBwdFilterAlgo_t)algo, ws, ws_size, zero, r.w, r.wp);
         }
-        if (s == CUDNN_STATUS_SUCCESS)
-            s = CUDNN_STATUS_NOT_SUPPORTED;
-    ran:
         sl__gpu_unlock(r.dev);
         if (!dnn_ok(ctx, s, "convolution backward filter"))
             goto out;

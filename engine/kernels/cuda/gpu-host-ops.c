@@ -10,6 +10,7 @@
  * The CPU kernel is looked up once per node in create(). */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "gpu-device.h"
@@ -94,29 +95,34 @@ typedef struct host_op {
     uint32_t host_in;
     uint32_t host_out;
     bool upload;
+    const char *type_attr;  /* the attr naming the data type, kept to device-copyable types; NULL: any */
 } host_op;
 
+/* Types whose tensors can live in device memory (not string, variant or
+ * resource, which stay on the host: their ops are placed on the CPU). */
+#define DEVICE_TYPES "{float, double, half, bfloat16, int8, int16, int32, int64, uint8, uint16, bool}"
+
 static const host_op host_ops[] = {
-    {"Identity", 0, 0, false},
-    {"IdentityN", 0, 0, false},
-    {"StopGradient", 0, 0, false},
-    {"PreventGradient", 0, 0, false},
-    {"Snapshot", 0, 0, false},
-    {"NoOp", 0, 0, false},
-    {"Reshape", 1u << 1, 0, false},
-    {"ExpandDims", 1u << 1, 0, false},
-    {"Squeeze", 0, 0, false},
-    {"Shape", 0, ALL, false},
-    {"ShapeN", 0, ALL, false},
-    {"Size", 0, ALL, false},
-    {"Rank", 0, ALL, false},
-    {"BroadcastGradientArgs", ALL, ALL, false},
-    {"IsVariableInitialized", 0, ALL, false},
-    {"VariableV2", 0, 0, false},
-    {"Variable", 0, 0, false},
-    {"Assign", 0, 0, false},
-    {"Const", 0, 0, true},
-    {"Range", ALL, 0, true},
+    {"Identity", 0, 0, false, "T"},
+    {"IdentityN", 0, 0, false, NULL},
+    {"StopGradient", 0, 0, false, "T"},
+    {"PreventGradient", 0, 0, false, "T"},
+    {"Snapshot", 0, 0, false, "T"},
+    {"NoOp", 0, 0, false, NULL},
+    {"Reshape", 1u << 1, 0, false, "T"},
+    {"ExpandDims", 1u << 1, 0, false, "T"},
+    {"Squeeze", 0, 0, false, "T"},
+    {"Shape", 0, ALL, false, "T"},
+    {"ShapeN", 0, ALL, false, "T"},
+    {"Size", 0, ALL, false, "T"},
+    {"Rank", 0, ALL, false, "T"},
+    {"BroadcastGradientArgs", ALL, ALL, false, NULL},
+    {"IsVariableInitialized", 0, ALL, false, "dtype"},
+    {"VariableV2", 0, 0, false, "dtype"},
+    {"Variable", 0, 0, false, "dtype"},
+    {"Assign", 0, 0, false, "T"},
+    {"Const", 0, 0, true, "dtype"},
+    {"Range", ALL, 0, true, NULL},
 };
 
 void sl__gpu_register_host_ops(void)
@@ -125,10 +131,15 @@ void sl__gpu_register_host_ops(void)
         const host_op *h = &host_ops[i];
         if (!sl_op_lookup(h->op))
             continue;  /* not in this build */
+        static char constraint[sizeof(host_ops) / sizeof(host_ops[0])][160];  /* the registry keeps the def */
         sl_kernel_def d = {
             .op = h->op, .create = delegate_create, .destroy = delegate_destroy,
             .compute = h->upload ? upload_compute : forward_compute,
         };
+        if (h->type_attr) {
+            snprintf(constraint[i], sizeof(constraint[i]), "%s: " DEVICE_TYPES, h->type_attr);
+            d.constraints[0] = constraint[i];
+        }
         sl__gpu_register(&d, h->host_in, h->host_out);
     }
 }

@@ -28,13 +28,18 @@ static void gpu_send_compute(sl_kernel_ctx *ctx)
         return;
     char *key = sl__sendrecv_key(ctx);
     sl_status *st = sl_status_new();
+    sl_tensor *in = (sl_tensor *)sl_kernel_ctx_input(ctx, 0);
     sl_tensor *host = NULL;
-    if (!key || !st)
+    if (!key || !st) {
         sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory sending");
-    else if (!(host = sl_gpu_to_host(dev, sl_kernel_ctx_input(ctx, 0), st)))
-        sl_kernel_ctx_fail(ctx, sl_status_code(st), "%s", sl_status_message(st));
-    else if (sl__rendezvous_send(ctx->rendezvous, key, host, st) != SL_OK)
-        sl_kernel_ctx_fail(ctx, sl_status_code(st), "%s", sl_status_message(st));
+    } else {
+        /* a host-memory output (Shape's) is on the host already */
+        host = sl__gpu_is_device_tensor(in) ? sl_gpu_to_host(dev, in, st) : sl_tensor_ref(in);
+        if (!host)
+            sl_kernel_ctx_fail(ctx, sl_status_code(st), "%s", sl_status_message(st));
+        else if (sl__rendezvous_send(ctx->rendezvous, key, host, st) != SL_OK)
+            sl_kernel_ctx_fail(ctx, sl_status_code(st), "%s", sl_status_message(st));
+    }
     sl_tensor_unref(host);
     sl_status_free(st);
     sl_free(key);
