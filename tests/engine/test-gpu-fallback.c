@@ -9,6 +9,7 @@
 
 #include "sluice/device.h"
 #include "sluice/gpu.h"
+#include "sluice/session.h"
 
 static void test_gpu_is_absent_with_one_clean_line(void **state)
 {
@@ -88,6 +89,56 @@ static void test_graph_places_and_runs_on_the_cpu(void **state)
     tk_end(&tg);
 }
 
+/* A session asked to use the GPU on a machine without one runs on the CPU,
+ * on one device, with the same result. */
+static void test_session_asked_for_the_gpu_runs_on_the_cpu(void **state)
+{
+    (void)state;
+    sl_status *st = sl_status_new();
+    sl_graph *g = sl_graph_new(st);
+    sl_tensor *a = tk_random(SL_DTYPE_FLOAT, sl_shape_matrix(2, 3), -1, 1);
+    sl_tensor *b = tk_random(SL_DTYPE_FLOAT, sl_shape_matrix(3, 2), -1, 1);
+    sl_node *k[2];
+    for (int i = 0; i < 2; i++) {
+        sl_node_builder *kb = sl_node_builder_new(g, "Const", i ? "b" : "a");
+        sl_node_builder_set_attr_type(kb, "dtype", SL_DTYPE_FLOAT);
+        sl_node_builder_set_attr_tensor(kb, "value", i ? b : a);
+        k[i] = sl_node_builder_finish(kb, st);
+    }
+    sl_node_builder *mb = sl_node_builder_new(g, "MatMul", "mm");
+    sl_node_builder_add_input(mb, (sl_output){k[0], 0});
+    sl_node_builder_add_input(mb, (sl_output){k[1], 0});
+    assert_non_null(sl_node_builder_finish(mb, st));
+    sl_session_options so = SL_SESSION_OPTIONS_INIT;
+    so.use_gpu = true;
+    so.disable_constant_folding = true;
+    sl_session *s = sl_session_new(g, &so, st);
+    assert_non_null(s);
+    const char *fetch[] = {"mm"};
+    sl_tensor *out = NULL;
+    sl_run_options ro = SL_RUN_OPTIONS_INIT;
+    ro.collect_step_stats = true;
+    sl_step_stats *stats = NULL;
+    if (sl_session_run(s, &ro, NULL, NULL, 0, fetch, &out, 1, NULL, 0, &stats, st) != SL_OK)
+        fail_msg("%s", sl_status_message(st));
+    assert_non_null(stats);
+    for (int i = 0; i < stats->num_nodes; i++)
+        assert_non_null(strstr(stats->nodes[i].device, "CPU:0"));
+    double want[4] = {0};
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            for (int q = 0; q < 3; q++)
+                want[i * 2 + j] += tk_get(a, i * 3 + q) * tk_get(b, q * 2 + j);
+    tk_expect_close(out, want, 1e-6, 1e-6, "MatMul in a session asked for the GPU");
+    sl_step_stats_free(stats);
+    sl_tensor_unref(out);
+    sl_session_free(s);
+    sl_graph_free(g);
+    sl_tensor_unref(a);
+    sl_tensor_unref(b);
+    sl_status_free(st);
+}
+
 int main(void)
 {
     if (sl_gpu_count() > 0) {
@@ -98,6 +149,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gpu_is_absent_with_one_clean_line),
         cmocka_unit_test(test_graph_places_and_runs_on_the_cpu),
+        cmocka_unit_test(test_session_asked_for_the_gpu_runs_on_the_cpu),
     };
     return cmocka_run_group_tests_name("gpu-fallback", tests, NULL, NULL);
 }
