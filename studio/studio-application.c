@@ -44,6 +44,7 @@ static const struct {
     { "win.run", { "F5", NULL } },
     { "win.stop-run", { "<Shift>F5", NULL } },
     { "win.open-board", { "<Control>b", NULL } },
+    { "win.show-times", { "<Control>t", NULL } },
     { "app.new", { "<Control>n", NULL } },
     { "app.quit", { "<Control>q", NULL } },
 };
