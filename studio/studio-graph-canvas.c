@@ -35,6 +35,7 @@ struct _StudioGraphCanvas {
     gulong changed_id;
     double scale, ox, oy;
     gboolean fitted;
+    gboolean first_readable;     /* the pending first fit is fit_first's */
     gboolean auto_layout;        /* expanding or collapsing a scope lays out again */
     gboolean relayouting;
     /* per-node run state: op times of a run's step */
@@ -699,7 +700,7 @@ draw_scope_boxes (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout, const 
         g_free (t);
         set_font (layout, "Sans 8.5");
         rgb (cr, 0xb4bec9, 1);
-        t = g_strdup_printf ("%u nodes%s", s->members->len, bad ? " · has errors" : "");
+        t = g_strdup_printf ("%u node%s%s", s->members->len, s->members->len == 1 ? "" : "s", bad ? " · has errors" : "");
         text_at (cr, layout, t, x + 10, y + 27, w - 20 - pill, 1);
         g_free (t);
     }
@@ -779,10 +780,11 @@ draw_node (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout, int i)
             rgb (cr, 0x1d1f23, 1);
             cairo_set_line_width (cr, 1.5);
             cairo_stroke (cr);
-            if (c->scale < 0.55)
+            double slot = w / MAX (count, 1);
+            /* labels where they fit (else in the port's tooltip) */
+            if (c->scale < 0.55 || slot < (is_in ? 40 : 70))
                 continue;
             set_font (layout, "Sans 7.5");
-            double slot = w / MAX (count, 1);
             if (is_in) {
                 /* the argument name just inside the top edge */
                 rgb (cr, 0x8a93a0, 1);
@@ -970,7 +972,11 @@ studio_graph_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     int W = gtk_widget_get_width (widget), H = gtk_widget_get_height (widget);
     if (!c->fitted && W > 0 && studio_document_get_n_nodes (c->doc) > 0) {
         c->fitted = TRUE;
-        studio_graph_canvas_fit_first (c);
+        if (c->first_readable)
+            studio_graph_canvas_fit_first (c);
+        else
+            studio_graph_canvas_fit (c);
+        c->first_readable = FALSE;
     }
     c->frames++;
     if (!c->content || c->dirty || c->content_w != W || c->content_h != H) {
@@ -1108,6 +1114,8 @@ studio_graph_canvas_fit (StudioGraphCanvas *c)
     compute_frames (c);   /* fresh: the first fit comes before any draw */
     for (guint k = 0; k < c->scopes->len; k++) {   /* frames stick out a little */
         Scope *s = g_ptr_array_index (c->scopes, k);
+        if (s->hidden || g_hash_table_contains (c->collapsed, s->name))
+            continue;   /* a box (in the bounds), or inside one */
         x0 = MIN (x0, s->x0);
         y0 = MIN (y0, s->y0);
         x1 = MAX (x1, s->x1);
@@ -1124,6 +1132,12 @@ studio_graph_canvas_fit_first (StudioGraphCanvas *c)
 {
     double x0, y0, x1, y1;
     int W = gtk_widget_get_width (GTK_WIDGET (c));
+    if (W <= 0) {
+        /* not laid out yet: the first drawing fits */
+        c->fitted = FALSE;
+        c->first_readable = TRUE;
+        return;
+    }
     studio_graph_canvas_fit (c);
     if (c->scale >= STUDIO_CANVAS_READABLE_SCALE || !graph_bounds (c, &x0, &y0, &x1, &y1) || W <= 0)
         return;

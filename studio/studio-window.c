@@ -1078,7 +1078,12 @@ studio_window_init (StudioWindow *w)
     g_signal_connect (w->runs, "node-times-changed", G_CALLBACK (node_times_changed), w);
     w->bottom = GTK_NOTEBOOK (gtk_notebook_new ());
     gtk_notebook_append_page (w->bottom, w->problems, gtk_label_new ("Problems"));
-    gtk_notebook_append_page (w->bottom, GTK_WIDGET (w->runs), gtk_label_new ("Runs"));
+    /* scrolled, so the runs panel's height (chart, log) does not set the
+     * bottom tabs' minimum: closed, they take a few lines */
+    GtkWidget *runs_scroll = gtk_scrolled_window_new ();
+    gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (runs_scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+    gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (runs_scroll), GTK_WIDGET (w->runs));
+    gtk_notebook_append_page (w->bottom, runs_scroll, gtk_label_new ("Runs"));
     GtkWidget *center = overlay;
     gtk_widget_set_size_request (GTK_WIDGET (w->bottom), -1, 120);
 

@@ -18,7 +18,8 @@ studio_node_size (const StudioNode *n, double *w, double *h)
     if (slash)
         label = slash + 1;
     double text_w = (double) MAX (g_utf8_strlen (label, -1), g_utf8_strlen (n->def->op, -1) + 2) * 7.4 + 24;
-    *w = MAX (MAX (STUDIO_NODE_MIN_WIDTH, ports * STUDIO_PORT_SPACING), MIN (text_w, 320));
+    /* many ports (an Unpack of 28 outputs) share at most 8 ports' width */
+    *w = MAX (MAX (STUDIO_NODE_MIN_WIDTH, MIN (ports, 8) * STUDIO_PORT_SPACING), MIN (text_w, 320));
     *h = STUDIO_NODE_HEIGHT;
 }
 
