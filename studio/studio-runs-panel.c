@@ -411,8 +411,10 @@ studio_runs_panel_get_status (StudioRunsPanel *p)
 void
 studio_runs_panel_get_progress (StudioRunsPanel *p, gint64 *step, gint64 *steps)
 {
-    *step = p->rec ? p->rec->step : 0;
-    *steps = p->rec ? p->rec->steps : 0;
+    if (step)
+        *step = p->rec ? p->rec->step : 0;
+    if (steps)
+        *steps = p->rec ? p->rec->steps : 0;
 }
 
 gint64
