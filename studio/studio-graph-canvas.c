@@ -953,11 +953,14 @@ draw_content (StudioGraphCanvas *c, cairo_t *cr, int W, int H)
         pango_layout_set_text (l, t, -1);
         int tw, th;
         pango_layout_get_pixel_size (l, &tw, &th);
-        rounded (cr, 10, 10, tw + 16, th + 8, 6);
+        /* lower left: the banner comes down over the top, the minimap
+         * sits lower right */
+        double ly = H - th - 18;
+        rounded (cr, 10, ly, tw + 16, th + 8, 6);
         rgb (cr, 0x15171a, 0.88);
         cairo_fill (cr);
         rgb (cr, 0xc9d1da, 1);
-        cairo_move_to (cr, 18, 14);
+        cairo_move_to (cr, 18, ly + 4);
         pango_cairo_show_layout (cr, l);
         g_free (t);
         g_object_unref (l);

@@ -41,7 +41,7 @@ struct _StudioRunsPanel {
     StudioRunStats *stats;  /* the selected run's op times */
 };
 
-enum { SIG_NODE_TIMES_CHANGED, N_SIGNALS };
+enum { SIG_NODE_TIMES_CHANGED, SIG_RUN_ENDED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (StudioRunsPanel, studio_runs_panel, GTK_TYPE_WIDGET)
@@ -210,6 +210,7 @@ run_done (StudioRun *run, const char *status, int code, const char *tail, gpoint
         break;
     }
     refresh (p);
+    g_signal_emit (p, signals[SIG_RUN_ENDED], 0);
 }
 
 static void
@@ -474,6 +475,8 @@ studio_runs_panel_class_init (StudioRunsPanelClass *klass)
     G_OBJECT_CLASS (klass)->dispose = studio_runs_panel_dispose;
     signals[SIG_NODE_TIMES_CHANGED] = g_signal_new ("node-times-changed", G_TYPE_FROM_CLASS (klass),
                                                     G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+    signals[SIG_RUN_ENDED] = g_signal_new ("run-ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                           NULL, NULL, NULL, G_TYPE_NONE, 0);
     gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
 }
 

@@ -41,6 +41,7 @@ void studio_runs_panel_get_progress (StudioRunsPanel *p, gint64 *step, gint64 *s
  * it recorded none) and the step they are of; "node-times-changed" ()
  * is emitted when they change. */
 GHashTable *studio_runs_panel_get_node_times (StudioRunsPanel *p, gint64 *step);
+/* "run-ended" () is emitted when a run started here exits. */
 /* The last lines of the selected run's log as shown. */
 const char *studio_runs_panel_get_log (StudioRunsPanel *p);
 /* The selected run's process id while it trains (0: none). */

@@ -709,7 +709,9 @@ act_ungroup (GSimpleAction *a, GVariant *p, gpointer data)
 static gboolean
 fit_later (gpointer data)
 {
-    g_action_group_activate_action (G_ACTION_GROUP (data), "fit", NULL);
+    /* readable, as a first view: a run's graph fitted into the smaller
+     * canvas was too small to read its labels and op times */
+    studio_graph_canvas_fit_first (STUDIO_WINDOW (data)->canvas);
     return G_SOURCE_REMOVE;
 }
 
@@ -1076,6 +1078,7 @@ studio_window_init (StudioWindow *w)
 
     w->runs = STUDIO_RUNS_PANEL (studio_runs_panel_new ());
     g_signal_connect (w->runs, "node-times-changed", G_CALLBACK (node_times_changed), w);
+    g_signal_connect_swapped (w->runs, "run-ended", G_CALLBACK (update_status), w);
     w->bottom = GTK_NOTEBOOK (gtk_notebook_new ());
     gtk_notebook_append_page (w->bottom, w->problems, gtk_label_new ("Problems"));
     /* scrolled, so the runs panel's height (chart, log) does not set the

@@ -18,7 +18,8 @@ Scenarios:
              training setup, type the synthetic data's folder, Enter: the
              run trains in the Runs tab, its loss chart fills while it runs,
              it finishes, and its train/ event file holds a falling loss
-             (SLUICE and MAKE_TRAIN_DATA in the environment).
+             (SLUICE and MAKE_TRAIN_DATA in the environment); Ctrl+T shows
+             the op times it recorded on the nodes.
   close-run  open a saved MLP, F5, train a long run; Ctrl+Q while it
              trains asks whether to stop it: "Leave Running" (Alt+L) closes
              the studio and the trainer trains on after it exited (its log
@@ -54,7 +55,8 @@ class Studio:
         env = dict(os.environ, SLUICE_STUDIO_TRACE="1", GSK_RENDERER="cairo", GTK_A11Y="none",
                    XDG_DATA_HOME=os.path.join(tmp, "data"), XDG_CONFIG_HOME=os.path.join(tmp, "config"),
                    GDK_BACKEND="x11")
-        self.proc = subprocess.Popen([studio, "--size", "1280x800", *args], env=env, stdout=subprocess.PIPE,
+        size = os.environ.get("STUDIO_USER_SIZE", "1280x800")  # screenshots: bigger
+        self.proc = subprocess.Popen([studio, "--size", size, *args], env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.lock = threading.Lock()
         self.state = None
@@ -479,6 +481,21 @@ def event_losses(path):
     return out
 
 
+def show_op_times(app):
+    """Ctrl+T: the op times the run recorded, on the nodes."""
+    s = app.now()[0]
+    cx, cy, cw, ch = s["canvas"]
+    move(*app.screen(cx + cw / 2, cy + 20))
+    key("ctrl+t")
+    s = app.wait("op times on the nodes", lambda s: s["times"] is not None and s["times"] >= 10, timeout=20)
+    log(f"Ctrl+T: {s['times']} nodes show their op time")
+    shot = os.environ.get("STUDIO_TIMES_SCREENSHOT")
+    if shot:
+        time.sleep(1.5)
+        subprocess.run(["import", "-window", app.win, shot], check=False)
+        log("screenshot", shot)
+
+
 def scenario_train():
     global app
     data = os.path.join(tmp, "mnist")
@@ -527,6 +544,7 @@ def scenario_train():
         if s["run"]["status"] != "stopped":
             fail(f"Shift+F5 left the run {s['run']['status']}")
         log("stopped at step", s["run"]["step"])
+        show_op_times(app)
         app.quit()
         return
     s = app.wait("the run to finish", lambda s: s["run"]["status"] != "running", timeout=300)
@@ -549,6 +567,7 @@ def scenario_train():
     spec = open(os.path.join(run_dir, "run.spec")).read()
     if data not in spec or 'loss: "loss/mean"' not in spec:
         fail("the run spec does not name the data and loss:\n" + spec)
+    show_op_times(app)
     app.quit()
 
 
