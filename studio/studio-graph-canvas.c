@@ -247,7 +247,7 @@ compute_frames (StudioGraphCanvas *c)
         double pad = studio_scope_frame_pad (s->levels);
         s->x0 -= pad;
         s->x1 += pad;
-        s->y0 -= pad + FRAME_HEADER;
+        s->y0 -= studio_scope_frame_top (s->levels);
         s->y1 += pad;
     }
 }

@@ -49,6 +49,13 @@ studio_scope_frame_pad (int levels)
     return STUDIO_FRAME_PAD + 10 * MAX (levels, 0);
 }
 
+double
+studio_scope_frame_top (int levels)
+{
+    /* each nested frame's header below this one's, not over it */
+    return studio_scope_frame_pad (levels) + STUDIO_FRAME_HEADER * (1 + MAX (levels, 0));
+}
+
 typedef struct {
     const double *sizes;
     int n;
@@ -198,7 +205,7 @@ studio_layout_run_collapsed (GBytes *graphdef, const double *sizes, GHashTable *
             BoardGraphNode *op = g_ptr_array_index (ops, m);
             if (op->op_index >= 0 && op->op_index < n) {
                 xy[2 * op->op_index] = bx + pad + g_array_index (rel, double, at + 2 * m) - minx;
-                xy[2 * op->op_index + 1] = by + pad + STUDIO_FRAME_HEADER +
+                xy[2 * op->op_index + 1] = by + studio_scope_frame_top (levels) +
                                            g_array_index (rel, double, at + 2 * m + 1) - miny;
                 done[op->op_index] = TRUE;
             }

@@ -35,8 +35,10 @@ G_BEGIN_DECLS
 
 /* Size of the box of collapsed scope `scope` (its full name). */
 void studio_scope_box_size (const char *scope, double *w, double *h);
-/* The frame's padding around a scope with `levels` nested levels below. */
+/* The frame's padding around a scope with `levels` nested levels below,
+ * and above its topmost node (the headers of the nested frames too). */
 double studio_scope_frame_pad (int levels);
+double studio_scope_frame_top (int levels);
 
 /* Size of n's box. */
 void studio_node_size (const StudioNode *n, double *w, double *h);
