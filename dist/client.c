@@ -75,6 +75,20 @@ sl_code sl_client_session_run(sl_client_session *s, const sl_run_options *opts, 
                                num_fetches, target_names, num_targets, NULL, st);
 }
 
+sl_code sl_client_session_run_stats(sl_client_session *s, const sl_run_options *opts, const char *const *feed_names,
+                                    sl_tensor *const *feed_values, int num_feeds, const char *const *fetch_names,
+                                    sl_tensor **fetch_values, int num_fetches, const char *const *target_names,
+                                    int num_targets, sl_step_stats **stats, sl_status *st)
+{
+    if (stats)
+        *stats = NULL;
+    if (s->local)
+        return sl_session_run(s->local, opts, feed_names, feed_values, num_feeds, fetch_names, fetch_values,
+                              num_fetches, target_names, num_targets, stats, st);
+    return sl_dist_session_run(s->dist, opts, feed_names, feed_values, num_feeds, fetch_names, fetch_values,
+                               num_fetches, target_names, num_targets, NULL, st);
+}
+
 sl_code sl_client_session_check_health(sl_client_session *s, int64_t timeout_ms, sl_status *st)
 {
     if (!s->dist) {

@@ -38,6 +38,13 @@ sl_code sl_client_session_run(sl_client_session *s, const sl_run_options *opts, 
                               sl_tensor **fetch_values, int num_fetches, const char *const *target_names,
                               int num_targets, sl_status *status);
 
+/* The same, and for a local session the step's statistics when
+ * opts->collect_step_stats (*stats NULL on a cluster; caller frees). */
+sl_code sl_client_session_run_stats(sl_client_session *s, const sl_run_options *opts, const char *const *feed_names,
+                                    sl_tensor *const *feed_values, int num_feeds, const char *const *fetch_names,
+                                    sl_tensor **fetch_values, int num_fetches, const char *const *target_names,
+                                    int num_targets, sl_step_stats **stats, sl_status *status);
+
 /* On a cluster: asks every task for its status (sl_dist_session_check_health);
  * SL_OK at once for a local session. */
 sl_code sl_client_session_check_health(sl_client_session *s, int64_t timeout_ms, sl_status *status);

@@ -597,6 +597,57 @@ static void progress(trainer *t, int64_t step, int64_t total, double loss, const
     fflush(stdout);
 }
 
+/* One step's statistics as TF's StepStats (one DeviceStepStats per
+ * device, the nodes in completion order) in the train/ event file. */
+static void write_step_stats(trainer *t, const sl_step_stats *ss, int64_t step)
+{
+    int nd = ss->num_devices > 0 ? ss->num_devices : 1;
+    Tensorflow__DeviceStepStats *devs = calloc((size_t)nd, sizeof(*devs));
+    Tensorflow__DeviceStepStats **devp = calloc((size_t)nd, sizeof(*devp));
+    Tensorflow__NodeExecStats *nodes = calloc((size_t)ss->num_nodes + 1, sizeof(*nodes));
+    Tensorflow__NodeExecStats **nodep = calloc((size_t)ss->num_nodes + 1, sizeof(*nodep));
+    if (!devs || !devp || !nodes || !nodep)
+        goto out;
+    for (int d = 0; d < nd; d++) {
+        tensorflow__device_step_stats__init(&devs[d]);
+        devs[d].device = (char *)(ss->num_devices > 0 ? ss->devices[d].device : "/job:localhost/replica:0/task:0/device:CPU:0");
+        devp[d] = &devs[d];
+    }
+    /* nodes grouped by device: each device's run of pointers in nodep */
+    int at = 0;
+    for (int d = 0; d < nd; d++) {
+        devs[d].node_stats = nodep + at;
+        for (int k = 0; k < ss->num_nodes; k++) {
+            const sl_node_stats *ns = &ss->nodes[k];
+            bool mine = ss->num_devices <= 1 || (ns->device && !strcmp(ns->device, devs[d].device));
+            if (!mine)
+                continue;
+            Tensorflow__NodeExecStats *n = &nodes[at];
+            tensorflow__node_exec_stats__init(n);
+            n->node_name = (char *)ns->node_name;
+            n->all_start_micros = ns->start_us;
+            n->op_start_rel_micros = 0;
+            n->op_end_rel_micros = ns->end_us - ns->start_us;
+            n->all_end_rel_micros = ns->end_us - ns->start_us;
+            n->thread_id = (uint32_t)(ns->thread_id < 0 ? 0 : ns->thread_id);
+            nodep[at++] = n;
+            devs[d].n_node_stats++;
+        }
+    }
+    Tensorflow__StepStats stats = TENSORFLOW__STEP_STATS__INIT;
+    stats.n_dev_stats = (size_t)nd;
+    stats.dev_stats = devp;
+    char tag[32];
+    snprintf(tag, sizeof(tag), "step%lld", (long long)step);
+    sl_summary_writer_add_step_stats(t->cli_writer, tag, &stats, step, 0, NULL);
+    sl_summary_writer_flush(t->cli_writer, NULL);
+out:
+    free(devs);
+    free(devp);
+    free(nodes);
+    free(nodep);
+}
+
 static bool train_loop(trainer *t, int64_t start, int64_t steps, sl_status *st)
 {
     Sluice__RunSpec *sp = t->spec;
@@ -675,7 +726,16 @@ static bool train_loop(trainer *t, int64_t start, int64_t steps, sl_status *st)
                 targets[nt++] = "summaries/write_histograms";
         }
         sl_tensor *outs[1 + MAX_METRICS] = {NULL};
-        sl_code rc = run(t, feed_names, feeds, nf, fetch, outs, 1 + nm, targets, nt, st);
+        bool want_trace = sp->trace_every_steps > 0 && (step + 1) % sp->trace_every_steps == 0 && t->cli_writer &&
+                          !t->cluster;
+        sl_run_options ro = SL_RUN_OPTIONS_INIT;
+        ro.collect_step_stats = want_trace;
+        sl_step_stats *ss = NULL;
+        sl_code rc = sl_client_session_run_stats(t->s, want_trace ? &ro : NULL, feed_names, feeds, nf, fetch, outs,
+                                                 1 + nm, targets, nt, want_trace ? &ss : NULL, st);
+        if (ss && rc == SL_OK)
+            write_step_stats(t, ss, step + 1);
+        sl_step_stats_free(ss);
         free_feeds(feeds, K * nin);
         sl_tensor_unref(stepv);
         stepv = NULL;

@@ -15,6 +15,7 @@ struct _StudioApplication {
     char *select;
     char *size;
     char *collapse;
+    char *expand;
     double zoom;
     gboolean zoomed;
     int ready_ticks;
@@ -44,6 +45,7 @@ static const struct {
     { "win.run", { "F5", NULL } },
     { "win.stop-run", { "<Shift>F5", NULL } },
     { "win.open-board", { "<Control>b", NULL } },
+    { "win.show-times", { "<Control>t", NULL } },
     { "app.new", { "<Control>n", NULL } },
     { "app.quit", { "<Control>q", NULL } },
 };
@@ -100,6 +102,14 @@ open_window (StudioApplication *app, const char *path)
     gtk_window_present (GTK_WINDOW (w));
     if (path)
         studio_window_open (w, path);
+    if (app->expand) {
+        /* opened one after the other, as a user would click them */
+        char **scopes = g_strsplit (app->expand, ",", -1);
+        for (int i = 0; scopes[i]; i++)
+            studio_graph_canvas_set_collapsed (studio_window_get_canvas (w), scopes[i], FALSE);
+        g_strfreev (scopes);
+        studio_graph_canvas_fit_first (studio_window_get_canvas (w));
+    }
     if (app->collapse) {
         char **scopes = g_strsplit (app->collapse, ",", -1);
         for (int i = 0; scopes[i]; i++)
@@ -139,6 +149,7 @@ handle_local_options (GApplication *gapp, GVariantDict *opts)
     g_variant_dict_lookup (opts, "select", "s", &app->select);
     g_variant_dict_lookup (opts, "size", "s", &app->size);
     g_variant_dict_lookup (opts, "collapse", "s", &app->collapse);
+    g_variant_dict_lookup (opts, "expand", "s", &app->expand);
     g_variant_dict_lookup (opts, "zoom", "d", &app->zoom);
     if (app->screenshot) {
         if (!g_path_is_absolute (app->screenshot)) {
@@ -197,6 +208,7 @@ studio_application_finalize (GObject *object)
     g_free (app->select);
     g_free (app->size);
     g_free (app->collapse);
+    g_free (app->expand);
     G_OBJECT_CLASS (studio_application_parent_class)->finalize (object);
 }
 
@@ -218,6 +230,7 @@ studio_application_init (StudioApplication *app)
         { "select", 0, 0, G_OPTION_ARG_STRING, NULL, "Select NODE (its attrs show in the inspector)", "NODE" },
         { "size", 0, 0, G_OPTION_ARG_STRING, NULL, "Window size", "WxH" },
         { "collapse", 0, 0, G_OPTION_ARG_STRING, NULL, "Collapse these scopes (comma-separated)", "SCOPES" },
+        { "expand", 0, 0, G_OPTION_ARG_STRING, NULL, "Open these collapsed scopes (comma-separated, in order)", "SCOPES" },
         { "zoom", 0, 0, G_OPTION_ARG_DOUBLE, NULL, "With --screenshot: show the selected node at this scale (1: natural size)", "SCALE" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };

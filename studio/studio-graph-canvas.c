@@ -12,11 +12,9 @@
 #include <pango/pangocairo.h>
 
 #include "studio-layout.h"
+#include "studio-run-stats.h"
 
-#define FRAME_PAD 12.0
-#define FRAME_HEADER 18.0
-#define SCOPE_BOX_W 190.0
-#define SCOPE_BOX_H 44.0
+#define FRAME_HEADER STUDIO_FRAME_HEADER
 #define MINIMAP_W 190.0
 #define MINIMAP_H 124.0
 
@@ -37,6 +35,14 @@ struct _StudioGraphCanvas {
     gulong changed_id;
     double scale, ox, oy;
     gboolean fitted;
+    gboolean first_readable;     /* the pending first fit is fit_first's */
+    gboolean auto_layout;        /* expanding or collapsing a scope lays out again */
+    gboolean relayouting;
+    /* per-node run state: op times of a run's step */
+    GHashTable *times;           /* node -> double* µs (a reference), or NULL */
+    gint64 times_step;
+    gboolean show_times;
+    double times_max;            /* the largest time shown (the heat scale) */
     GHashTable *selected;        /* name -> TRUE (owned keys) */
     GHashTable *collapsed;       /* scope name -> TRUE (owned keys) */
     GPtrArray *scopes;           /* Scope* */
@@ -59,7 +65,7 @@ struct _StudioGraphCanvas {
     GskRenderNode *content;
     gboolean dirty;
     int content_w, content_h;
-    guint frames, content_builds, nodes_drawn;
+    guint frames, content_builds, nodes_drawn, boxes_drawn;
 };
 
 G_DEFINE_FINAL_TYPE (StudioGraphCanvas, studio_graph_canvas, GTK_TYPE_WIDGET)
@@ -182,6 +188,13 @@ rebuild_scopes (StudioGraphCanvas *c)
             g_array_append_val (s->members, i);
         }
     }
+    /* an op named like a scope ("a" beside "a/b") belongs to it, as in
+     * TensorBoard and the layout */
+    for (int i = 0; i < n; i++) {
+        Scope *s = g_hash_table_lookup (by_name, node_at (c, i)->def->name);
+        if (s)
+            g_array_append_val (s->members, i);
+    }
     /* nesting levels, collapsed owners (outermost first) */
     for (guint k = 0; k < c->scopes->len; k++) {
         Scope *s = g_ptr_array_index (c->scopes, k);
@@ -231,12 +244,18 @@ compute_frames (StudioGraphCanvas *c)
             s->x1 = MAX (s->x1, n->x + w);
             s->y1 = MAX (s->y1, n->y + h);
         }
-        double pad = FRAME_PAD + 10 * s->levels;
+        double pad = studio_scope_frame_pad (s->levels);
         s->x0 -= pad;
         s->x1 += pad;
-        s->y0 -= pad + FRAME_HEADER;
+        s->y0 -= studio_scope_frame_top (s->levels);
         s->y1 += pad;
     }
+}
+
+static gboolean
+scope_shown_collapsed (StudioGraphCanvas *c, Scope *s)
+{
+    return !s->hidden && g_hash_table_contains (c->collapsed, s->name);
 }
 
 static void
@@ -245,8 +264,7 @@ scope_box (Scope *s, double *x, double *y, double *w, double *h)
     /* a collapsed scope sits where its frame's top-left was */
     *x = s->x0;
     *y = s->y0;
-    *w = SCOPE_BOX_W;
-    *h = SCOPE_BOX_H;
+    studio_scope_box_size (s->name, w, h);
 }
 
 /* ---- coordinates ------------------------------------------------------ */
@@ -293,13 +311,20 @@ port_point (StudioGraphCanvas *c, int i, gboolean is_input, int k, double *x, do
     studio_port_position (&tmp, is_input, k, x, y);
 }
 
+static gboolean scope_shown_collapsed (StudioGraphCanvas *c, Scope *s);
+
+/* The box of what shows: the nodes not inside a collapsed scope, and the
+ * collapsed scopes' boxes (the nodes they hide do not count). */
 static gboolean
 graph_bounds (StudioGraphCanvas *c, double *x0, double *y0, double *x1, double *y1)
 {
     int n = studio_document_get_n_nodes (c->doc);
+    compute_frames (c);
     *x0 = *y0 = G_MAXDOUBLE;
     *x1 = *y1 = -G_MAXDOUBLE;
     for (int i = 0; i < n; i++) {
+        if (i < c->n_owner && c->owner[i] >= 0)
+            continue;
         const StudioNode *sn = node_at (c, i);
         double w, h;
         studio_node_size (sn, &w, &h);
@@ -308,7 +333,20 @@ graph_bounds (StudioGraphCanvas *c, double *x0, double *y0, double *x1, double *
         *x1 = MAX (*x1, sn->x + w);
         *y1 = MAX (*y1, sn->y + h + 30);
     }
-    return n > 0;
+    gboolean any_box = FALSE;
+    for (guint k = 0; k < c->scopes->len; k++) {
+        Scope *s = g_ptr_array_index (c->scopes, k);
+        if (!scope_shown_collapsed (c, s))
+            continue;
+        double x, y, w, h;
+        scope_box (s, &x, &y, &w, &h);
+        *x0 = MIN (*x0, x);
+        *y0 = MIN (*y0, y);
+        *x1 = MAX (*x1, x + w + 5);
+        *y1 = MAX (*y1, y + h + 5);
+        any_box = TRUE;
+    }
+    return n > 0 && (*x1 > *x0 || any_box);
 }
 
 /* ---- hit testing -------------------------------------------------------- */
@@ -396,6 +434,8 @@ hit_test (StudioGraphCanvas *c, double wx, double wy)
         return (Hit) { HIT_SCOPE_HEADER, -1, -1, best };
     return h;
 }
+
+static void relayout (StudioGraphCanvas *c, const char *anchor);
 
 /* ---- drawing --------------------------------------------------------------- */
 
@@ -538,8 +578,95 @@ draw_frames (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout)
     }
 }
 
+/* ---- run state ---------------------------------------------------------- */
+
+static gboolean
+showing_times (StudioGraphCanvas *c)
+{
+    return c->show_times && c->times && g_hash_table_size (c->times) > 0;
+}
+
+/* The time of node i, or < 0 when the run has none for it. */
+static double
+node_time (StudioGraphCanvas *c, int i)
+{
+    double *v = g_hash_table_lookup (c->times, node_at (c, i)->def->name);
+    return v ? *v : -1;
+}
+
+/* The summed time of a scope's nodes, or < 0 when none has one. */
+static double
+scope_time (StudioGraphCanvas *c, Scope *s)
+{
+    double sum = -1;
+    for (guint m = 0; m < s->members->len; m++) {
+        double t = node_time (c, g_array_index (s->members, int, m));
+        if (t >= 0)
+            sum = MAX (sum, 0) + t;
+    }
+    return sum;
+}
+
+/* 0..1 on a log scale against the largest time shown. */
+static double
+heat (StudioGraphCanvas *c, double us)
+{
+    if (us <= 0 || c->times_max <= 0)
+        return 0;
+    return CLAMP (log1p (us) / log1p (c->times_max), 0, 1);
+}
+
+static guint32
+heat_color (double f)
+{
+    /* teal (cheap) through amber to red (the costliest) */
+    static const guint32 stops[] = { 0x3f8f8a, 0xd9a441, 0xe0523f };
+    double p = f * 2;
+    int k = MIN ((int) p, 1);
+    double t = p - k;
+    guint32 a = stops[k], b = stops[k + 1];
+    guint32 out = 0;
+    for (int sh = 0; sh <= 16; sh += 8) {
+        double ca = (a >> sh) & 0xff, cb = (b >> sh) & 0xff;
+        out |= (guint32) (ca + (cb - ca) * t) << sh;
+    }
+    return out;
+}
+
+/* A heat tint over a box, and its time in a pill at its right, on the
+ * line at y (graph coordinates); returns the pill's width. */
+static double
+draw_time (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout, double x, double y, double w,
+           double h, double line_y, double us)
+{
+    double f = heat (c, us);
+    guint32 col = heat_color (f);
+    cairo_save (cr);
+    rounded (cr, x, y, w, h, 7);
+    cairo_clip (cr);
+    rgb (cr, col, 0.10 + 0.30 * f);
+    cairo_paint (cr);
+    cairo_restore (cr);
+    char *t = studio_format_duration_us (us);
+    set_font (layout, "Sans Bold 8");
+    pango_layout_set_text (layout, t, -1);
+    pango_layout_set_width (layout, -1);
+    pango_layout_set_height (layout, -1);
+    int tw, th;
+    pango_layout_get_pixel_size (layout, &tw, &th);
+    double pw = tw + 10, px = x + w - pw - 8;
+    rounded (cr, px, line_y - 1, pw, th + 2, (th + 2) / 2.0);
+    rgb (cr, col, 1);
+    cairo_fill (cr);
+    rgb (cr, 0x15171a, 1);
+    cairo_move_to (cr, px + 5, line_y);
+    pango_cairo_show_layout (cr, layout);
+    g_free (t);
+    return pw + 6;
+}
+
 static void
-draw_scope_boxes (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout)
+draw_scope_boxes (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout, const View *v)
 {
     for (guint k = 0; k < c->scopes->len; k++) {
         Scope *s = g_ptr_array_index (c->scopes, k);
@@ -547,6 +674,9 @@ draw_scope_boxes (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout)
             continue;
         double x, y, w, h;
         scope_box (s, &x, &y, &w, &h);
+        if (!box_in_view (v, x, y, w, h))
+            continue;
+        c->boxes_drawn++;
         /* a stack of cards: a group */
         rounded (cr, x + 5, y + 5, w, h, 8);
         rgb (cr, 0x3a4250, 1);
@@ -560,16 +690,18 @@ draw_scope_boxes (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout)
         rgb (cr, bad ? 0xe05252 : 0x8fa8c8, 1);
         cairo_set_line_width (cr, bad ? 2 : 1.2);
         cairo_stroke (cr);
+        double st = showing_times (c) ? scope_time (c, s) : -1;
+        double pill = st >= 0 ? draw_time (c, cr, layout, x, y, w, h, y + 27, st) : 0;
         rgb (cr, 0xeef2f6, 1);
         set_font (layout, "Sans Bold 9.5");
         const char *label = strrchr (s->name, '/');
         char *t = g_strdup_printf ("\u25b8 %s", label ? label + 1 : s->name);
-        text_at (cr, layout, t, x + 10, y + 6, w - 20, 1);
+        text_at (cr, layout, t, x + 10, y + 7, w - 20, 1);
         g_free (t);
-        set_font (layout, "Sans 8");
-        rgb (cr, 0xaab4c0, 1);
-        t = g_strdup_printf ("%u nodes%s", s->members->len, bad ? " · has errors" : "");
-        text_at (cr, layout, t, x + 10, y + 24, w - 20, 1);
+        set_font (layout, "Sans 8.5");
+        rgb (cr, 0xb4bec9, 1);
+        t = g_strdup_printf ("%u node%s%s", s->members->len, s->members->len == 1 ? "" : "s", bad ? " · has errors" : "");
+        text_at (cr, layout, t, x + 10, y + 27, w - 20 - pill, 1);
         g_free (t);
     }
 }
@@ -616,6 +748,8 @@ draw_node (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout, int i)
         cairo_set_line_width (cr, 1.5);
         cairo_stroke (cr);
     }
+    double nt = showing_times (c) ? node_time (c, i) : -1;
+    double pill = nt >= 0 ? draw_time (c, cr, layout, x, y, w, h, y + 31, nt) : 0;
     /* texts */
     if (c->scale > 0.3) {
         const char *label = strrchr (n->def->name, '/');
@@ -628,7 +762,7 @@ draw_node (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout, int i)
         char *op = n->def->device && *n->def->device
                        ? g_strdup_printf ("%s \u00b7 %s", n->def->op, n->def->device)
                        : g_strdup (n->def->op);
-        text_at (cr, layout, op, x + 12, y + 31, w - 24, 1);
+        text_at (cr, layout, op, x + 12, y + 31, w - 24 - pill, 1);
         g_free (op);
     }
     /* ports */
@@ -646,10 +780,11 @@ draw_node (StudioGraphCanvas *c, cairo_t *cr, PangoLayout *layout, int i)
             rgb (cr, 0x1d1f23, 1);
             cairo_set_line_width (cr, 1.5);
             cairo_stroke (cr);
-            if (c->scale < 0.55)
+            double slot = w / MAX (count, 1);
+            /* labels where they fit (else in the port's tooltip) */
+            if (c->scale < 0.55 || slot < (is_in ? 40 : 70))
                 continue;
             set_font (layout, "Sans 7.5");
-            double slot = w / MAX (count, 1);
             if (is_in) {
                 /* the argument name just inside the top edge */
                 rgb (cr, 0x8a93a0, 1);
@@ -709,7 +844,19 @@ draw_minimap (StudioGraphCanvas *c, cairo_t *cr, int W, int H)
     double ox = mx + 6 + ((MINIMAP_W - 12) - (x1 - x0) * s) / 2 - x0 * s;
     double oy = my + 6 + ((MINIMAP_H - 12) - (y1 - y0) * s) / 2 - y0 * s;
     int n = studio_document_get_n_nodes (c->doc);
+    for (guint k = 0; k < c->scopes->len; k++) {
+        Scope *sc = g_ptr_array_index (c->scopes, k);
+        if (!scope_shown_collapsed (c, sc))
+            continue;
+        double bx, by, bw, bh;
+        scope_box (sc, &bx, &by, &bw, &bh);
+        cairo_rectangle (cr, ox + bx * s, oy + by * s, MAX (bw * s, 2), MAX (bh * s, 2));
+        rgb (cr, 0x8fa8c8, 0.9);
+        cairo_fill (cr);
+    }
     for (int i = 0; i < n; i++) {
+        if (c->owner[i] >= 0)
+            continue;
         const StudioNode *sn = node_at (c, i);
         double w, h;
         studio_node_size (sn, &w, &h);
@@ -747,7 +894,7 @@ draw_content (StudioGraphCanvas *c, cairo_t *cr, int W, int H)
         cairo_fill (cr);
     }
     int n = studio_document_get_n_nodes (c->doc);
-    c->nodes_drawn = 0;
+    c->nodes_drawn = c->boxes_drawn = 0;
     if (n == 0) {
         PangoLayout *layout = pango_cairo_create_layout (cr);
         set_font (layout, "Sans 12");
@@ -766,9 +913,19 @@ draw_content (StudioGraphCanvas *c, cairo_t *cr, int W, int H)
     cairo_scale (cr, c->scale, c->scale);
     PangoLayout *layout = pango_cairo_create_layout (cr);
     compute_frames (c);
+    /* the heat scale: the costliest node or collapsed scope shown */
+    c->times_max = 0;
+    if (showing_times (c)) {
+        for (int i = 0; i < n; i++)
+            if (c->owner[i] < 0)
+                c->times_max = MAX (c->times_max, node_time (c, i));
+        for (guint k = 0; k < c->scopes->len; k++)
+            if (scope_shown_collapsed (c, g_ptr_array_index (c->scopes, k)))
+                c->times_max = MAX (c->times_max, scope_time (c, g_ptr_array_index (c->scopes, k)));
+    }
     draw_frames (c, cr, layout);
     draw_edges (c, cr, &v);
-    draw_scope_boxes (c, cr, layout);
+    draw_scope_boxes (c, cr, layout, &v);
     /* nodes with errors last, so their messages stay on top */
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < n; i++) {
@@ -788,6 +945,26 @@ draw_content (StudioGraphCanvas *c, cairo_t *cr, int W, int H)
         }
     g_object_unref (layout);
     cairo_restore (cr);
+    if (showing_times (c)) {
+        /* what the badges are */
+        PangoLayout *l = pango_cairo_create_layout (cr);
+        set_font (l, "Sans 9");
+        char *t = g_strdup_printf ("op times of step %" G_GINT64_FORMAT " \u00b7 costliest red", c->times_step);
+        pango_layout_set_text (l, t, -1);
+        int tw, th;
+        pango_layout_get_pixel_size (l, &tw, &th);
+        /* lower left: the banner comes down over the top, the minimap
+         * sits lower right */
+        double ly = H - th - 18;
+        rounded (cr, 10, ly, tw + 16, th + 8, 6);
+        rgb (cr, 0x15171a, 0.88);
+        cairo_fill (cr);
+        rgb (cr, 0xc9d1da, 1);
+        cairo_move_to (cr, 18, ly + 4);
+        pango_cairo_show_layout (cr, l);
+        g_free (t);
+        g_object_unref (l);
+    }
     draw_minimap (c, cr, W, H);
 }
 
@@ -798,7 +975,11 @@ studio_graph_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     int W = gtk_widget_get_width (widget), H = gtk_widget_get_height (widget);
     if (!c->fitted && W > 0 && studio_document_get_n_nodes (c->doc) > 0) {
         c->fitted = TRUE;
-        studio_graph_canvas_fit (c);
+        if (c->first_readable)
+            studio_graph_canvas_fit_first (c);
+        else
+            studio_graph_canvas_fit (c);
+        c->first_readable = FALSE;
     }
     c->frames++;
     if (!c->content || c->dirty || c->content_w != W || c->content_h != H) {
@@ -846,6 +1027,18 @@ studio_graph_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         cairo_stroke (cr);
     }
     cairo_destroy (cr);
+}
+
+void
+studio_graph_canvas_get_view_counts (StudioGraphCanvas *c, guint *nodes_drawn, guint *boxes_drawn,
+                                     double *scale)
+{
+    if (nodes_drawn)
+        *nodes_drawn = c->nodes_drawn;
+    if (boxes_drawn)
+        *boxes_drawn = c->boxes_drawn;
+    if (scale)
+        *scale = c->scale;
 }
 
 void
@@ -924,6 +1117,8 @@ studio_graph_canvas_fit (StudioGraphCanvas *c)
     compute_frames (c);   /* fresh: the first fit comes before any draw */
     for (guint k = 0; k < c->scopes->len; k++) {   /* frames stick out a little */
         Scope *s = g_ptr_array_index (c->scopes, k);
+        if (s->hidden || g_hash_table_contains (c->collapsed, s->name))
+            continue;   /* a box (in the bounds), or inside one */
         x0 = MIN (x0, s->x0);
         y0 = MIN (y0, s->y0);
         x1 = MAX (x1, s->x1);
@@ -932,6 +1127,29 @@ studio_graph_canvas_fit (StudioGraphCanvas *c)
     c->scale = CLAMP (s, 0.08, 1.2);
     c->ox = (W - (x1 - x0) * c->scale) / 2 - x0 * c->scale;
     c->oy = MAX (30, (H - (y1 - y0) * c->scale) / 2) - y0 * c->scale;
+    invalidate (c);
+}
+
+void
+studio_graph_canvas_fit_first (StudioGraphCanvas *c)
+{
+    double x0, y0, x1, y1;
+    int W = gtk_widget_get_width (GTK_WIDGET (c));
+    if (W <= 0) {
+        /* not laid out yet: the first drawing fits */
+        c->fitted = FALSE;
+        c->first_readable = TRUE;
+        return;
+    }
+    studio_graph_canvas_fit (c);
+    if (c->scale >= STUDIO_CANVAS_READABLE_SCALE || !graph_bounds (c, &x0, &y0, &x1, &y1) || W <= 0)
+        return;
+    /* too big to fit readably: its top at a scale where the labels can
+     * be read (the minimap shows the rest) */
+    c->scale = STUDIO_CANVAS_READABLE_SCALE;
+    double gw = (x1 - x0) * c->scale;
+    c->ox = gw <= W - 60 ? (W - gw) / 2 - x0 * c->scale : 30 - x0 * c->scale;
+    c->oy = 40 - y0 * c->scale;
     invalidate (c);
 }
 
@@ -959,13 +1177,18 @@ studio_graph_canvas_center_on (StudioGraphCanvas *c, const char *name)
     const StudioNode *n = studio_document_find (c->doc, name, &i);
     if (!n)
         return;
-    /* expand the scopes that hide it */
+    /* expand the scopes that hide it (and the scope it names) */
+    gboolean opened = g_hash_table_remove (c->collapsed, name);
     for (const char *p = strchr (name, '/'); p; p = strchr (p + 1, '/')) {
         char *s = g_strndup (name, (gsize) (p - name));
-        g_hash_table_remove (c->collapsed, s);
+        opened |= g_hash_table_remove (c->collapsed, s);
         g_free (s);
     }
     rebuild_scopes (c);
+    if (opened && c->auto_layout) {
+        relayout (c, NULL);
+        n = studio_document_find (c->doc, name, &i);
+    }
     double w, h;
     studio_node_size (n, &w, &h);
     if (c->scale < 0.6)
@@ -1024,15 +1247,130 @@ studio_graph_canvas_get_port_point (StudioGraphCanvas *c, const char *name, gboo
     return TRUE;
 }
 
+/* Lays the document out again for the collapsed scopes (auto layout).
+ * A graph the user has not edited since it was laid out on opening stays
+ * unmodified (the layout is not an edit); after edits it is one undoable
+ * "Arrange" step.  With `anchor`, that scope's corner stays where it was
+ * on screen, so the box the user clicked opens in place. */
+static void
+relayout (StudioGraphCanvas *c, const char *anchor)
+{
+    double wx = 0, wy = 0;
+    Scope *s = NULL;
+    compute_frames (c);
+    for (guint k = 0; anchor && k < c->scopes->len && !s; k++)
+        if (!strcmp (((Scope *) g_ptr_array_index (c->scopes, k))->name, anchor))
+            s = g_ptr_array_index (c->scopes, k);
+    if (s) {
+        wx = s->x0 * c->scale + c->ox;
+        wy = s->y0 * c->scale + c->oy;
+    }
+    gboolean clean = !studio_document_can_undo (c->doc) && !studio_document_is_modified (c->doc);
+    c->relayouting = TRUE;
+    studio_document_arrange_collapsed (c->doc, NULL, c->collapsed, FALSE, NULL);
+    if (clean)
+        studio_document_forget_history (c->doc);
+    c->relayouting = FALSE;
+    rebuild_scopes (c);
+    compute_frames (c);
+    s = NULL;
+    for (guint k = 0; anchor && k < c->scopes->len && !s; k++)
+        if (!strcmp (((Scope *) g_ptr_array_index (c->scopes, k))->name, anchor))
+            s = g_ptr_array_index (c->scopes, k);
+    if (s) {
+        c->ox = wx - s->x0 * c->scale;
+        c->oy = wy - s->y0 * c->scale;
+    }
+    invalidate (c);
+}
+
 void
 studio_graph_canvas_set_collapsed (StudioGraphCanvas *c, const char *scope, gboolean collapsed)
 {
-    if (collapsed)
-        g_hash_table_add (c->collapsed, g_strdup (scope));
-    else
-        g_hash_table_remove (c->collapsed, scope);
+    gboolean changed = collapsed ? g_hash_table_add (c->collapsed, g_strdup (scope))
+                                 : g_hash_table_remove (c->collapsed, scope);
     rebuild_scopes (c);
+    if (changed && c->auto_layout)
+        relayout (c, scope);
     invalidate (c);
+}
+
+void
+studio_graph_canvas_collapse_all (StudioGraphCanvas *c, gboolean collapse)
+{
+    g_hash_table_remove_all (c->collapsed);
+    for (guint k = 0; collapse && k < c->scopes->len; k++)
+        g_hash_table_add (c->collapsed, g_strdup (((Scope *) g_ptr_array_index (c->scopes, k))->name));
+    rebuild_scopes (c);
+    if (c->auto_layout)
+        relayout (c, NULL);
+    invalidate (c);
+}
+
+void
+studio_graph_canvas_set_auto_layout (StudioGraphCanvas *c, gboolean on)
+{
+    c->auto_layout = on;
+}
+
+gboolean
+studio_graph_canvas_get_auto_layout (StudioGraphCanvas *c)
+{
+    return c->auto_layout;
+}
+
+GHashTable *
+studio_graph_canvas_get_collapsed_set (StudioGraphCanvas *c)
+{
+    return c->collapsed;
+}
+
+void
+studio_graph_canvas_set_node_times (StudioGraphCanvas *c, GHashTable *times, gint64 step)
+{
+    if (times)
+        g_hash_table_ref (times);
+    if (c->times)
+        g_hash_table_unref (c->times);
+    c->times = times;
+    c->times_step = step;
+    if (c->show_times)
+        invalidate (c);
+}
+
+void
+studio_graph_canvas_set_show_times (StudioGraphCanvas *c, gboolean show)
+{
+    c->show_times = show;
+    invalidate (c);
+}
+
+gboolean
+studio_graph_canvas_get_show_times (StudioGraphCanvas *c)
+{
+    return c->show_times;
+}
+
+char *
+studio_graph_canvas_get_time_badge (StudioGraphCanvas *c, const char *name)
+{
+    if (!showing_times (c))
+        return NULL;
+    int i;
+    if (studio_document_find (c->doc, name, &i)) {
+        if (c->owner[i] >= 0)
+            return NULL;
+        double t = node_time (c, i);
+        return t >= 0 ? studio_format_duration_us (t) : NULL;
+    }
+    for (guint k = 0; k < c->scopes->len; k++) {
+        Scope *s = g_ptr_array_index (c->scopes, k);
+        if (!strcmp (s->name, name) && scope_shown_collapsed (c, s)) {
+            double t = scope_time (c, s);
+            return t >= 0 ? studio_format_duration_us (t) : NULL;
+        }
+    }
+    return NULL;
 }
 
 gboolean
@@ -1421,6 +1759,7 @@ studio_graph_canvas_finalize (GObject *object)
     g_free (c->conn_src);
     g_free (c->hit_on_press);
     g_clear_pointer (&c->content, gsk_render_node_unref);
+    g_clear_pointer (&c->times, g_hash_table_unref);
     G_OBJECT_CLASS (studio_graph_canvas_parent_class)->finalize (object);
 }
 

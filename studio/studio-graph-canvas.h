@@ -52,7 +52,14 @@ const char *studio_graph_canvas_get_selected (StudioGraphCanvas *c);
 void studio_graph_canvas_select (StudioGraphCanvas *c, const char *name, gboolean add);
 void studio_graph_canvas_select_all (StudioGraphCanvas *c);
 
+/* The smallest scale the first view uses: below it, node labels are
+ * too small to read. */
+#define STUDIO_CANVAS_READABLE_SCALE 0.6
+
 void studio_graph_canvas_fit (StudioGraphCanvas *c);
+/* The first view of a graph: fitted, but not below the readable scale
+ * (a graph too big for that shows its top part). */
+void studio_graph_canvas_fit_first (StudioGraphCanvas *c);
 void studio_graph_canvas_zoom (StudioGraphCanvas *c, double factor);
 /* Shows graph point (gx, gy) in the middle at `scale` (1: a node's
  * natural size). */
@@ -77,8 +84,37 @@ gboolean studio_graph_canvas_get_port_point (StudioGraphCanvas *c, const char *n
 void studio_graph_canvas_get_stats (StudioGraphCanvas *c, guint *frames, guint *content_builds,
                                     guint *nodes_drawn);
 
+/* What the last drawing showed: nodes and collapsed-scope boxes in view,
+ * and the scale (tests of the first view's readability). */
+void studio_graph_canvas_get_view_counts (StudioGraphCanvas *c, guint *nodes_drawn,
+                                          guint *boxes_drawn, double *scale);
+
 /* Collapses or expands a name scope. */
 void studio_graph_canvas_set_collapsed (StudioGraphCanvas *c, const char *scope, gboolean collapsed);
 gboolean studio_graph_canvas_is_collapsed (StudioGraphCanvas *c, const char *scope);
+/* Collapses every name scope, or (FALSE) expands them all. */
+void studio_graph_canvas_collapse_all (StudioGraphCanvas *c, gboolean collapse);
+/* The collapsed scopes' names (a set; borrowed). */
+GHashTable *studio_graph_canvas_get_collapsed_set (StudioGraphCanvas *c);
+
+/* Per-node run state: each op's time in a step of a run (node name ->
+ * double* microseconds; the canvas keeps a reference; NULL: none), shown
+ * when show_times is on as a heat tint on the node and its time in a
+ * pill ("1.2 ms"); a collapsed scope shows the sum of its nodes. */
+void studio_graph_canvas_set_node_times (StudioGraphCanvas *c, GHashTable *times, gint64 step);
+void studio_graph_canvas_set_show_times (StudioGraphCanvas *c, gboolean show);
+gboolean studio_graph_canvas_get_show_times (StudioGraphCanvas *c);
+/* The time text shown on a node or a collapsed scope's box, NULL when
+ * none is shown (tests; caller frees). */
+char *studio_graph_canvas_get_time_badge (StudioGraphCanvas *c, const char *name);
+
+/* Auto layout (set by the window for graphs it laid out itself, those
+ * opened without positions): expanding or collapsing a scope lays the
+ * graph out again, a collapsed scope taking a box's room and an expanded
+ * one the room its nodes need (studio_document_arrange_collapsed()).
+ * The box clicked stays in place on screen.  Off: scopes open and close
+ * in place over the positions the user gave. */
+void studio_graph_canvas_set_auto_layout (StudioGraphCanvas *c, gboolean on);
+gboolean studio_graph_canvas_get_auto_layout (StudioGraphCanvas *c);
 
 G_END_DECLS

@@ -18,6 +18,7 @@ struct _StudioRun {
     gpointer data;
     gboolean running;
     gboolean stopping;
+    gint64 pid;
 };
 
 static char *
@@ -120,7 +121,20 @@ exited (GObject *src, GAsyncResult *res, gpointer data)
     run->running = FALSE;
     int code = g_subprocess_get_if_exited (run->proc) ? g_subprocess_get_exit_status (run->proc)
              : g_subprocess_get_if_signaled (run->proc) ? -g_subprocess_get_term_sig (run->proc) : -1;
-    const char *status = run->stopping ? "stopped" : code == 0 ? "finished" : "failed";
+    gboolean signaled = g_subprocess_get_if_signaled (run->proc);
+    const char *status = run->stopping ? "stopped" : code == 0 ? "finished" : signaled ? "crashed" : "failed";
+    if (signaled && !run->stopping) {
+        /* a killed process says nothing: the log says what happened */
+        char *log = g_build_filename (run->dir, "train.log", NULL);
+        FILE *f = fopen (log, "a");
+        if (f) {
+            int sig = g_subprocess_get_term_sig (run->proc);
+            fprintf (f, "sluice-studio: the trainer (pid %" G_GINT64_FORMAT ") was killed by signal %d (%s)\n",
+                     run->pid, sig, g_strsignal (sig));
+            fclose (f);
+        }
+        g_free (log);
+    }
     char *tail = studio_run_log_tail (run->dir, 8);
     char *st = g_build_filename (run->dir, "status", NULL);
     char *line = g_strdup_printf ("%s %d\n", status, code);
@@ -207,6 +221,8 @@ studio_run_launch (const char *dir, StudioRunDone done, gpointer data, GError **
             run->done = done;
             run->data = data;
             run->running = TRUE;
+            const char *id = g_subprocess_get_identifier (proc);
+            run->pid = id ? g_ascii_strtoll (id, NULL, 10) : 0;
             g_subprocess_wait_async (proc, run->cancel, exited, run);
         }
     }

@@ -25,8 +25,10 @@ G_BEGIN_DECLS
 typedef struct _StudioRun StudioRun;
 
 /* Called once when the child exits: status is "finished", "failed"
- * (nonzero exit or a signal) or "stopped" (after studio_run_stop), code
- * its exit status (-signal when killed), log_tail the last lines of its
+ * (a nonzero exit: the trainer reported an error), "crashed" (killed by
+ * a signal it did not handle, e.g. SIGKILL or SIGSEGV; a line saying so is
+ * appended to train.log) or "stopped" (after studio_run_stop), code its
+ * exit status (-signal when killed), log_tail the last lines of its
  * output. */
 typedef void (*StudioRunDone) (StudioRun *run, const char *status, int code, const char *log_tail, gpointer data);
 

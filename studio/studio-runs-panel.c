@@ -10,6 +10,7 @@
 #include "board-dataset.h"
 #include "board-loader.h"
 #include "board-scalar-chart.h"
+#include "studio-run-stats.h"
 #include "studio-run.h"
 #include "studio-runs-db.h"
 
@@ -37,7 +38,11 @@ struct _StudioRunsPanel {
     BoardLoader *loader;
     guint tick;
     gint64 step, steps;
+    StudioRunStats *stats;  /* the selected run's op times */
 };
+
+enum { SIG_NODE_TIMES_CHANGED, SIG_RUN_ENDED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (StudioRunsPanel, studio_runs_panel, GTK_TYPE_WIDGET)
 
@@ -124,8 +129,16 @@ show_selected (StudioRunsPanel *p)
     gboolean changed = !rec || !p->rec || rec->id != p->rec->id;
     studio_run_record_free (p->rec);
     p->rec = rec;
-    if (changed)
+    if (changed) {
         set_chart (p, rec ? rec->dir : NULL);
+        g_clear_pointer (&p->stats, studio_run_stats_free);
+        if (rec)
+            p->stats = studio_run_stats_new (rec->dir);
+    }
+    /* the op times of its newest traced step */
+    gboolean newer = p->stats && studio_run_stats_update (p->stats);
+    if (changed || newer)
+        g_signal_emit (p, signals[SIG_NODE_TIMES_CHANGED], 0);
     if (!rec) {
         gtk_label_set_text (p->head, "No run yet: press Run (F5) to train this graph");
         gtk_label_set_text (p->status, "");
@@ -146,7 +159,7 @@ show_selected (StudioRunsPanel *p)
     gtk_label_set_text (p->status, st);
     g_free (st);
     gtk_widget_remove_css_class (GTK_WIDGET (p->status), "error");
-    if (g_str_equal (rec->status, "failed"))
+    if (g_str_equal (rec->status, "failed") || g_str_equal (rec->status, "crashed"))
         gtk_widget_add_css_class (GTK_WIDGET (p->status), "error");
     gtk_progress_bar_set_fraction (p->progress, rec->steps > 0 ? CLAMP ((double) rec->step / rec->steps, 0, 1) : 0);
     char *tail = studio_run_log_tail (rec->dir, 8);
@@ -197,6 +210,7 @@ run_done (StudioRun *run, const char *status, int code, const char *tail, gpoint
         break;
     }
     refresh (p);
+    g_signal_emit (p, signals[SIG_RUN_ENDED], 0);
 }
 
 static void
@@ -366,6 +380,29 @@ studio_runs_panel_get_dir (StudioRunsPanel *p)
     return p->rec ? p->rec->dir : NULL;
 }
 
+GHashTable *
+studio_runs_panel_get_node_times (StudioRunsPanel *p, gint64 *step)
+{
+    if (step)
+        *step = -1;
+    return p->stats ? studio_run_stats_get_times (p->stats, step, NULL) : NULL;
+}
+
+const char *
+studio_runs_panel_get_log (StudioRunsPanel *p)
+{
+    return gtk_label_get_text (p->log);
+}
+
+gint64
+studio_runs_panel_get_pid (StudioRunsPanel *p)
+{
+    if (!p->rec)
+        return 0;
+    StudioRun *run = g_hash_table_lookup (p->runs, &p->rec->id);
+    return run ? studio_run_get_pid (run) : p->rec->pid;
+}
+
 const char *
 studio_runs_panel_get_status (StudioRunsPanel *p)
 {
@@ -375,8 +412,10 @@ studio_runs_panel_get_status (StudioRunsPanel *p)
 void
 studio_runs_panel_get_progress (StudioRunsPanel *p, gint64 *step, gint64 *steps)
 {
-    *step = p->rec ? p->rec->step : 0;
-    *steps = p->rec ? p->rec->steps : 0;
+    if (step)
+        *step = p->rec ? p->rec->step : 0;
+    if (steps)
+        *steps = p->rec ? p->rec->steps : 0;
 }
 
 gint64
@@ -426,6 +465,7 @@ studio_runs_panel_dispose (GObject *object)
     g_clear_pointer (&p->rows, g_hash_table_unref);
     g_clear_pointer (&p->rec, studio_run_record_free);
     g_clear_pointer (&p->db, studio_runs_db_close);
+    g_clear_pointer (&p->stats, studio_run_stats_free);
     G_OBJECT_CLASS (studio_runs_panel_parent_class)->dispose (object);
 }
 
@@ -433,6 +473,10 @@ static void
 studio_runs_panel_class_init (StudioRunsPanelClass *klass)
 {
     G_OBJECT_CLASS (klass)->dispose = studio_runs_panel_dispose;
+    signals[SIG_NODE_TIMES_CHANGED] = g_signal_new ("node-times-changed", G_TYPE_FROM_CLASS (klass),
+                                                    G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+    signals[SIG_RUN_ENDED] = g_signal_new ("run-ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                           NULL, NULL, NULL, G_TYPE_NONE, 0);
     gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
 }
 

@@ -37,6 +37,15 @@ void studio_runs_panel_stop_all (StudioRunsPanel *p);
 const char *studio_runs_panel_get_dir (StudioRunsPanel *p);
 const char *studio_runs_panel_get_status (StudioRunsPanel *p);
 void studio_runs_panel_get_progress (StudioRunsPanel *p, gint64 *step, gint64 *steps);
+/* The selected run's op times (studio-run-stats.h; borrowed, NULL when
+ * it recorded none) and the step they are of; "node-times-changed" ()
+ * is emitted when they change. */
+GHashTable *studio_runs_panel_get_node_times (StudioRunsPanel *p, gint64 *step);
+/* "run-ended" () is emitted when a run started here exits. */
+/* The last lines of the selected run's log as shown. */
+const char *studio_runs_panel_get_log (StudioRunsPanel *p);
+/* The selected run's process id while it trains (0: none). */
+gint64 studio_runs_panel_get_pid (StudioRunsPanel *p);
 /* Points the loss chart holds now. */
 gint64 studio_runs_panel_get_chart_points (StudioRunsPanel *p);
 /* Opens the selected run in sluice-board; FALSE + error. */

@@ -11,7 +11,7 @@ typedef struct {
     StudioSetupDone done;
     gpointer data;
     GtkDropDown *kind, *optimizer;
-    GtkEntry *path, *flag, *loss, *metric, *lr, *steps, *batch, *summary, *ckpt;
+    GtkEntry *path, *flag, *loss, *metric, *lr, *steps, *batch, *summary, *ckpt, *trace;
     GtkCheckButton *header;
     GPtrArray *features;    /* GtkEntry per placeholder */
     GtkLabel *message;
@@ -97,11 +97,12 @@ static void
 start (Dialog *d)
 {
     StudioRunSetup *s = d->setup;
-    double lr, steps, batch, summary, ckpt;
+    double lr, steps, batch, summary, ckpt, trace;
     if (!read_number (d, d->lr, "the learning rate", 0, &lr) || !read_number (d, d->steps, "steps", 1, &steps)
         || !read_number (d, d->batch, "the batch size", 1, &batch)
         || !read_number (d, d->summary, "the summary interval", 1, &summary)
-        || !read_number (d, d->ckpt, "the checkpoint interval", 1, &ckpt))
+        || !read_number (d, d->ckpt, "the checkpoint interval", 1, &ckpt)
+        || !read_number (d, d->trace, "the op times interval", 0, &trace))
         return;
     s->kind = (StudioDataKind) gtk_drop_down_get_selected (d->kind);
     g_free (s->data_path);
@@ -124,6 +125,7 @@ start (Dialog *d)
     s->batch_size = (int) batch;
     s->summary_every = (gint64) summary;
     s->checkpoint_every = (gint64) ckpt;
+    s->trace_every = (gint64) trace;
     char *msg = NULL;
     if (d->done (s, &msg, d->data)) {
         gtk_window_destroy (d->win);
@@ -227,6 +229,9 @@ studio_setup_dialog_show (GtkWindow *parent, StudioRunSetup *setup, StudioSetupD
     add_row (g, "Summaries every", GTK_WIDGET (d->summary));
     d->ckpt = number ((double) setup->checkpoint_every, "Save a checkpoint every N steps");
     add_row (g, "Checkpoint every", GTK_WIDGET (d->ckpt));
+    d->trace = number ((double) setup->trace_every,
+                       "Record each op's time every N steps, shown on the nodes with View \u25b8 Op times (0: never)");
+    add_row (g, "Op times every", GTK_WIDGET (d->trace));
     const char *const targets[] = { "This computer", NULL };
     GtkWidget *target = gtk_drop_down_new_from_strings (targets);
     gtk_widget_set_tooltip_text (target, "Where to train (cluster targets come with sluice cluster)");

@@ -37,6 +37,9 @@ struct _StudioWindow {
     GtkWidget *setup;        /* the training setup dialog while open */
     gboolean closing_ok;
     gboolean run_asked;
+    GtkWidget *run_prompt;   /* "stop or leave running?" while it asks */
+    guint stop_wait_id;      /* closing once the stopped run has exited */
+    gint64 stop_wait_start;
     gboolean ready;
     guint trace_id;
     char *last_trace;
@@ -155,6 +158,23 @@ trace (StudioWindow *w)
                                 studio_runs_panel_get_chart_points (w->runs), studio_runs_panel_get_dir (w->runs));
     }
     g_string_append_printf (s, "setup %d\n", w->setup != NULL);
+    if (studio_runs_panel_get_dir (w->runs)) {
+        g_string_append_printf (s, "runpid %" G_GINT64_FORMAT "\n", studio_runs_panel_get_pid (w->runs));
+        const char *log = studio_runs_panel_get_log (w->runs);
+        const char *nl = log ? strrchr (log, '\n') : NULL;
+        if (log && *log)
+            g_string_append_printf (s, "runlog %s\n", nl ? nl + 1 : log);
+    }
+    g_string_append_printf (s, "prompt %d\n", w->run_prompt != NULL);
+    if (studio_graph_canvas_get_show_times (w->canvas)) {
+        int badges = 0;
+        for (int i = 0; i < studio_document_get_n_nodes (w->doc); i++) {
+            char *b = studio_graph_canvas_get_time_badge (w->canvas, studio_document_get_node (w->doc, i)->def->name);
+            badges += b != NULL;
+            g_free (b);
+        }
+        g_string_append_printf (s, "times %d\n", badges);
+    }
     if (g_strcmp0 (s->str, w->last_trace) != 0) {
         g_print ("begin\n%send\n", s->str);
         fflush (stdout);
@@ -335,6 +355,9 @@ studio_window_open (StudioWindow *w, const char *path)
 {
     GError *e = NULL;
     w->ready = FALSE;
+    /* scopes open and no relayout until the new graph says otherwise */
+    studio_graph_canvas_set_auto_layout (w->canvas, FALSE);
+    studio_graph_canvas_collapse_all (w->canvas, FALSE);
     if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
         studio_document_clear (w->doc);
         studio_document_set_path (w->doc, path);
@@ -349,16 +372,21 @@ studio_window_open (StudioWindow *w, const char *path)
         return FALSE;
     }
     /* a graph without positions (one from TF) gets the layered layout;
-     * that is not an edit of the user's */
+     * that is not an edit of the user's.  A big one opens with its name
+     * scopes collapsed, as TensorBoard's graph view does: the first view
+     * shows a few group boxes, readable, and each opens where it is
+     * (auto layout: the graph is laid out again around it). */
     gboolean missing = FALSE;
-    for (int i = 0; i < studio_document_get_n_nodes (w->doc) && !missing; i++)
+    int n = studio_document_get_n_nodes (w->doc);
+    for (int i = 0; i < n && !missing; i++)
         missing = !studio_document_get_node (w->doc, i)->has_position;
     if (missing) {
-        studio_document_arrange (w->doc, NULL, FALSE, NULL);
+        studio_graph_canvas_set_auto_layout (w->canvas, TRUE);
+        studio_graph_canvas_collapse_all (w->canvas, n > STUDIO_COLLAPSE_NODES);
         studio_document_forget_history (w->doc);
     }
     remember_recent (path);
-    studio_graph_canvas_fit (w->canvas);
+    studio_graph_canvas_fit_first (w->canvas);
     g_idle_add (finish_ready, w);
     update_title (w);
     return TRUE;
@@ -614,7 +642,11 @@ act_arrange (GSimpleAction *a, GVariant *p, gpointer data)
     StudioWindow *w = data;
     char **sel = studio_graph_canvas_get_selection (w->canvas);
     GError *e = NULL;
-    if (!studio_document_arrange (w->doc, g_strv_length (sel) > 1 ? (const char *const *) sel : NULL, FALSE, &e)) {
+    /* the whole graph: collapsed scopes as boxes, as the canvas shows them */
+    gboolean all = g_strv_length (sel) <= 1;
+    if (!studio_document_arrange_collapsed (w->doc, all ? NULL : (const char *const *) sel,
+                                            all ? studio_graph_canvas_get_collapsed_set (w->canvas) : NULL,
+                                            FALSE, &e)) {
         show_banner (w, e->message);
         g_error_free (e);
     }
@@ -677,7 +709,9 @@ act_ungroup (GSimpleAction *a, GVariant *p, gpointer data)
 static gboolean
 fit_later (gpointer data)
 {
-    g_action_group_activate_action (G_ACTION_GROUP (data), "fit", NULL);
+    /* readable, as a first view: a run's graph fitted into the smaller
+     * canvas was too small to read its labels and op times */
+    studio_graph_canvas_fit_first (STUDIO_WINDOW (data)->canvas);
     return G_SOURCE_REMOVE;
 }
 
@@ -744,6 +778,29 @@ act_stop_run (GSimpleAction *a, GVariant *p, gpointer data)
 }
 
 static void
+act_show_times (GSimpleAction *a, GVariant *p, gpointer data)
+{
+    StudioWindow *w = data;
+    GVariant *st = g_action_get_state (G_ACTION (a));
+    gboolean on = !g_variant_get_boolean (st);
+    g_variant_unref (st);
+    g_simple_action_set_state (a, g_variant_new_boolean (on));
+    studio_graph_canvas_set_show_times (w->canvas, on);
+    gint64 step;
+    if (on && !studio_runs_panel_get_node_times (w->runs, &step))
+        show_banner (w, "no op times yet: they come from a run that records them (Op times every N steps "
+                        "in the training setup); select it in the Runs tab");
+}
+
+static void
+node_times_changed (StudioRunsPanel *p, StudioWindow *w)
+{
+    gint64 step;
+    GHashTable *t = studio_runs_panel_get_node_times (p, &step);
+    studio_graph_canvas_set_node_times (w->canvas, t, step);
+}
+
+static void
 act_open_board (GSimpleAction *a, GVariant *p, gpointer data)
 {
     StudioWindow *w = data;
@@ -775,6 +832,7 @@ static const GActionEntry win_actions[] = {
     { "run", act_run, NULL, NULL, NULL, { 0 } },
     { "stop-run", act_stop_run, NULL, NULL, NULL, { 0 } },
     { "open-board", act_open_board, NULL, NULL, NULL, { 0 } },
+    { "show-times", act_show_times, NULL, "false", NULL, { 0 } },
 };
 
 static void
@@ -837,16 +895,39 @@ close_response (GtkDialog *d, int response, StudioWindow *w)
     gtk_window_close (GTK_WINDOW (w));
 }
 
+/* Closes once the runs stopped have exited (so their status is recorded
+ * as "stopped" and their checkpoint written), or after 30 s. */
+static gboolean
+close_when_stopped (gpointer data)
+{
+    StudioWindow *w = data;
+    gboolean late = g_get_monotonic_time () - w->stop_wait_start > 30 * G_USEC_PER_SEC;
+    if (studio_runs_panel_is_training (w->runs) && !late)
+        return G_SOURCE_CONTINUE;
+    w->stop_wait_id = 0;
+    g_printerr ("sluice-studio: closing; the run is %s\n", late ? "still stopping" : "stopped");
+    w->run_asked = TRUE;
+    gtk_window_close (GTK_WINDOW (w));
+    return G_SOURCE_REMOVE;
+}
+
 static void
 close_run_response (GtkDialog *d, int response, gpointer data)
 {
     StudioWindow *w = data;
     gtk_window_destroy (GTK_WINDOW (d));
+    w->run_prompt = NULL;
     if (response != GTK_RESPONSE_YES && response != GTK_RESPONSE_NO)
         return;
-    if (response == GTK_RESPONSE_YES)
+    if (response == GTK_RESPONSE_YES) {
         studio_runs_panel_stop_all (w->runs);
-    g_printerr ("sluice-studio: closing; the run is %s\n", response == GTK_RESPONSE_YES ? "stopped" : "left running");
+        show_banner (w, "stopping the run: it saves a checkpoint, then the studio closes");
+        w->stop_wait_start = g_get_monotonic_time ();
+        if (!w->stop_wait_id)
+            w->stop_wait_id = g_timeout_add (100, close_when_stopped, w);
+        return;
+    }
+    g_printerr ("sluice-studio: closing; the run is left running\n");
     w->run_asked = TRUE;
     gtk_window_close (GTK_WINDOW (w));
 }
@@ -855,6 +936,12 @@ static gboolean
 close_request (GtkWindow *win, gpointer data)
 {
     StudioWindow *w = STUDIO_WINDOW (win);
+    if (w->stop_wait_id)
+        return TRUE;   /* closing as soon as the run has stopped */
+    if (w->run_prompt) {
+        gtk_window_present (GTK_WINDOW (w->run_prompt));
+        return TRUE;
+    }
     if (!w->run_asked && studio_runs_panel_is_training (w->runs)) {
         GtkWidget *d = gtk_message_dialog_new (win, GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
                                                GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
@@ -866,6 +953,7 @@ close_request (GtkWindow *win, gpointer data)
                                 "_Stop Run", GTK_RESPONSE_YES, NULL);
         gtk_dialog_set_default_response (GTK_DIALOG (d), GTK_RESPONSE_CANCEL);
         g_signal_connect (d, "response", G_CALLBACK (close_run_response), w);
+        w->run_prompt = d;
         gtk_window_present (GTK_WINDOW (d));
         return TRUE;
     }
@@ -901,6 +989,7 @@ studio_window_dispose (GObject *object)
     StudioWindow *w = STUDIO_WINDOW (object);
     g_clear_handle_id (&w->banner_timeout, g_source_remove);
     g_clear_handle_id (&w->trace_id, g_source_remove);
+    g_clear_handle_id (&w->stop_wait_id, g_source_remove);
     if (w->doc)
         g_signal_handlers_disconnect_by_data (w->doc, w);
     if (w->add_popover) {
@@ -953,6 +1042,10 @@ studio_window_init (StudioWindow *w)
     gtk_header_bar_pack_end (GTK_HEADER_BAR (hb), icon_button ("view-grid-symbolic", "win.arrange",
                                                                "Arrange the graph, or the selection (Ctrl+L)"));
     gtk_header_bar_pack_end (GTK_HEADER_BAR (hb), icon_button ("zoom-fit-best-symbolic", "win.fit", "Fit the graph in view (0)"));
+    GtkWidget *times = gtk_toggle_button_new_with_label ("Op times");
+    gtk_actionable_set_action_name (GTK_ACTIONABLE (times), "win.show-times");
+    gtk_widget_set_tooltip_text (times, "Show each op's time in the selected run's newest traced step on its node (Ctrl+T)");
+    gtk_header_bar_pack_end (GTK_HEADER_BAR (hb), times);
     gtk_window_set_titlebar (GTK_WINDOW (w), hb);
 
     /* body */
@@ -984,9 +1077,16 @@ studio_window_init (StudioWindow *w)
     gtk_overlay_add_overlay (GTK_OVERLAY (overlay), GTK_WIDGET (w->banner));
 
     w->runs = STUDIO_RUNS_PANEL (studio_runs_panel_new ());
+    g_signal_connect (w->runs, "node-times-changed", G_CALLBACK (node_times_changed), w);
+    g_signal_connect_swapped (w->runs, "run-ended", G_CALLBACK (update_status), w);
     w->bottom = GTK_NOTEBOOK (gtk_notebook_new ());
     gtk_notebook_append_page (w->bottom, w->problems, gtk_label_new ("Problems"));
-    gtk_notebook_append_page (w->bottom, GTK_WIDGET (w->runs), gtk_label_new ("Runs"));
+    /* scrolled, so the runs panel's height (chart, log) does not set the
+     * bottom tabs' minimum: closed, they take a few lines */
+    GtkWidget *runs_scroll = gtk_scrolled_window_new ();
+    gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (runs_scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+    gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (runs_scroll), GTK_WIDGET (w->runs));
+    gtk_notebook_append_page (w->bottom, runs_scroll, gtk_label_new ("Runs"));
     GtkWidget *center = overlay;
     gtk_widget_set_size_request (GTK_WIDGET (w->bottom), -1, 120);
 

@@ -1,8 +1,8 @@
 /* The studio's run history: a SQLite database (by default
  * $XDG_DATA_HOME/sluice/studio-runs.db) with one row per run: its
  * directory, the graph it trained, the run spec text, start and end
- * times, status ("running", "finished", "failed", "stopped",
- * "interrupted"), the child's pid while it runs, the last step and the
+ * times, status ("running", "finished", "failed", "crashed",
+ * "stopped", "interrupted"), the child's pid while it runs, the last step and the
  * final metrics ("loss 0.12 accuracy 0.97").  GLib + SQLite, no display.
  *
  * Thread-safety: one thread.

@@ -50,6 +50,7 @@ studio_run_setup_guess (StudioDocument *doc)
     s->batch_size = 32;
     s->summary_every = 10;
     s->checkpoint_every = 100;
+    s->trace_every = 50;
     return s;
 }
 
@@ -149,6 +150,8 @@ studio_run_setup_to_spec (const StudioRunSetup *s, const char *graph_file, GErro
     g_string_append_printf (o, "steps: %" G_GINT64_FORMAT "\nbatch_size: %d\n", s->steps, s->batch_size);
     g_string_append_printf (o, "summary_every_steps: %" G_GINT64_FORMAT "\n", MAX (s->summary_every, 1));
     g_string_append_printf (o, "checkpoint_every_steps: %" G_GINT64_FORMAT "\n", MAX (s->checkpoint_every, 1));
+    if (s->trace_every > 0)
+        g_string_append_printf (o, "trace_every_steps: %" G_GINT64_FORMAT "\n", s->trace_every);
     g_string_append (o, "run_dir: \".\"\nseed: 1\n");
     return g_string_free (o, FALSE);
 }

@@ -40,6 +40,7 @@ typedef struct {
     int batch_size;
     gint64 summary_every;
     gint64 checkpoint_every;
+    gint64 trace_every;     /* per-op times (step statistics) every N steps; 0: never */
 } StudioRunSetup;
 
 StudioRunSetup *studio_run_setup_guess (StudioDocument *doc);

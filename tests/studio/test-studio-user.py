@@ -18,7 +18,14 @@ Scenarios:
              training setup, type the synthetic data's folder, Enter: the
              run trains in the Runs tab, its loss chart fills while it runs,
              it finishes, and its train/ event file holds a falling loss
-             (SLUICE and MAKE_TRAIN_DATA in the environment).
+             (SLUICE and MAKE_TRAIN_DATA in the environment); Ctrl+T shows
+             the op times it recorded on the nodes.
+  close-run  open a saved MLP, F5, train a long run; Ctrl+Q while it
+             trains asks whether to stop it: "Leave Running" (Alt+L) closes
+             the studio and the trainer trains on after it exited (its log
+             grows); a second studio on the same graph starts another run,
+             Ctrl+Q, "Stop Run" (Alt+S): the studio waits for the trainer
+             to checkpoint and exit, then closes; its status is "stopped".
   bad-input  start on a corrupt file: an error shows, the studio works on
              (Shift+A adds a node); Ctrl+O opens a file of another kind
              (error shown, graph kept); Ctrl+O opens a graph with an op
@@ -27,7 +34,7 @@ Scenarios:
              the op and its attrs.
 
 Exit 77 (skipped) when there is no X display or no xdotool."""
-import os, re, shutil, subprocess, sys, tempfile, threading, time
+import os, re, shutil, signal, subprocess, sys, tempfile, threading, time
 
 studio, helper, scenario = sys.argv[1], sys.argv[2], sys.argv[3]
 if not os.environ.get("DISPLAY") or not shutil.which("xdotool"):
@@ -48,7 +55,8 @@ class Studio:
         env = dict(os.environ, SLUICE_STUDIO_TRACE="1", GSK_RENDERER="cairo", GTK_A11Y="none",
                    XDG_DATA_HOME=os.path.join(tmp, "data"), XDG_CONFIG_HOME=os.path.join(tmp, "config"),
                    GDK_BACKEND="x11")
-        self.proc = subprocess.Popen([studio, "--size", "1280x800", *args], env=env, stdout=subprocess.PIPE,
+        size = os.environ.get("STUDIO_USER_SIZE", "1280x800")  # screenshots: bigger
+        self.proc = subprocess.Popen([studio, "--size", size, *args], env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.lock = threading.Lock()
         self.state = None
@@ -79,7 +87,8 @@ class Studio:
             if line == "begin":
                 block = {"nodes": {}, "ports": {}, "shapes": {}, "problems": {}, "selected": [],
                          "banner": "", "popover": 0, "modified": None, "canvas": None,
-                         "setup": 0, "run": None}
+                         "setup": 0, "run": None, "runpid": 0, "prompt": 0, "runlog": "",
+                         "times": None}
             elif line == "end" and block is not None:
                 with self.lock:
                     self.state, self.stamp = block, time.monotonic()
@@ -106,7 +115,9 @@ class Studio:
                     block["selected"].append(rest)
                 elif kind == "banner":
                     block["banner"] = rest
-                elif kind in ("popover", "modified", "setup"):
+                elif kind == "runlog":
+                    block["runlog"] = rest
+                elif kind in ("popover", "modified", "setup", "runpid", "prompt", "times"):
                     block[kind] = int(rest)
                 elif kind == "run":
                     status, step, steps, points, d = rest.split(" ", 4)
@@ -470,6 +481,21 @@ def event_losses(path):
     return out
 
 
+def show_op_times(app):
+    """Ctrl+T: the op times the run recorded, on the nodes."""
+    s = app.now()[0]
+    cx, cy, cw, ch = s["canvas"]
+    move(*app.screen(cx + cw / 2, cy + 20))
+    key("ctrl+t")
+    s = app.wait("op times on the nodes", lambda s: s["times"] is not None and s["times"] >= 10, timeout=20)
+    log(f"Ctrl+T: {s['times']} nodes show their op time")
+    shot = os.environ.get("STUDIO_TIMES_SCREENSHOT")
+    if shot:
+        time.sleep(1.5)
+        subprocess.run(["import", "-window", app.win, shot], check=False)
+        log("screenshot", shot)
+
+
 def scenario_train():
     global app
     data = os.path.join(tmp, "mnist")
@@ -518,6 +544,7 @@ def scenario_train():
         if s["run"]["status"] != "stopped":
             fail(f"Shift+F5 left the run {s['run']['status']}")
         log("stopped at step", s["run"]["step"])
+        show_op_times(app)
         app.quit()
         return
     s = app.wait("the run to finish", lambda s: s["run"]["status"] != "running", timeout=300)
@@ -540,10 +567,126 @@ def scenario_train():
     spec = open(os.path.join(run_dir, "run.spec")).read()
     if data not in spec or 'loss: "loss/mean"' not in spec:
         fail("the run spec does not name the data and loss:\n" + spec)
+    show_op_times(app)
     app.quit()
 
 
-{"mlp": scenario_mlp, "bad-input": scenario_bad_input, "train": scenario_train}[scenario]()
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is not alive (the studio that started it has gone)
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def start_long_run(app, data, steps="1000000"):
+    """F5, the data folder and a step count typed into the setup, Enter;
+    returns the state once the run trains (its pid known)."""
+    key("F5")
+    app.wait("the training setup dialog", lambda s: s["setup"] == 1)
+    time.sleep(0.5)
+    dlg = xdo("search", "--sync", "--onlyvisible", "--name", "Training setup", timeout=15).split()[0]
+    g = dict(l.split("=") for l in xdo("getwindowgeometry", "--shell", dlg).split())
+    move(int(g["X"]) + int(g["WIDTH"]) // 2, int(g["Y"]) + 8)  # keys follow the pointer
+    key("ctrl+a")
+    type_text(data)
+    key(*["Tab"] * 8)  # the inputs, flag, loss, metric, optimizer, learning rate: then steps
+    key("ctrl+a")
+    type_text(steps)
+    key("Return")
+    return app.wait("the run to train", lambda s: s["setup"] == 0 and s["run"] and s["run"]["status"] == "running"
+                    and s["runpid"] > 0 and s["run"]["step"] > 0, timeout=90)
+
+
+def answer_prompt(app, keys):
+    """The stop-or-leave question is a dialog of its own: the pointer on
+    it (keys follow the pointer), then its mnemonic."""
+    app.wait("the stop-or-leave prompt", lambda s: s["prompt"] == 1)
+    time.sleep(0.5)
+    wins = xdo("search", "--onlyvisible", "--pid", str(app.proc.pid), "").split()
+    for w in wins:
+        if w == app.win:
+            continue
+        g = dict(l.split("=") for l in xdo("getwindowgeometry", "--shell", w).split())
+        if int(g["WIDTH"]) < 900 and int(g["HEIGHT"]) > 60:
+            move(int(g["X"]) + int(g["WIDTH"]) // 2, int(g["Y"]) + int(g["HEIGHT"]) // 2)
+            key(keys)
+            return
+    fail(f"no prompt window among {wins}")
+
+
+def scenario_close_run():
+    global app
+    data = os.path.join(tmp, "mnist")
+    subprocess.run([sys.executable, os.environ["MAKE_TRAIN_DATA"], data], check=True, stdout=subprocess.DEVNULL)
+    path = os.path.join(tmp, "mlp.pbtxt")
+    subprocess.run([helper, "write-mlp", path], check=True)
+
+    # Leave Running: the studio exits, the trainer trains on
+    app = Studio(path)
+    app.wait("the MLP", lambda s: len(s["nodes"]) > 20)
+    s = start_long_run(app, data)
+    pid, run_dir = s["runpid"], s["run"]["dir"]
+    log(f"training (pid {pid}) in {run_dir}; Ctrl+Q")
+    key("ctrl+q")
+    answer_prompt(app, "alt+l")
+    try:
+        rc = app.proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        fail("Leave Running did not close the studio")
+    if rc != 0:
+        fail(f"the studio exited with status {rc}")
+    if not alive(pid):
+        fail(f"the run (pid {pid}) did not outlive the studio")
+    train_log = os.path.join(run_dir, "train.log")
+    size = os.path.getsize(train_log)
+    time.sleep(2.0)
+    if not alive(pid) or os.path.getsize(train_log) <= size:
+        fail("the run left running stopped training after the studio closed")
+    log(f"Leave Running: the studio closed, the trainer (pid {pid}) trains on: its log grew "
+        f"{size} -> {os.path.getsize(train_log)} bytes")
+    os.kill(pid, signal.SIGINT)
+    end = time.monotonic() + 30
+    while alive(pid) and time.monotonic() < end:
+        time.sleep(0.1)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        fail("the run left running did not stop on SIGINT")
+
+    # Stop Run: the studio waits for the trainer to checkpoint and exit
+    app = Studio(path)
+    app.wait("the MLP", lambda s: len(s["nodes"]) > 20)
+    s = start_long_run(app, data)
+    pid2, run_dir2 = s["runpid"], s["run"]["dir"]
+    if run_dir2 == run_dir:
+        fail("the second run reused the first one's directory")
+    log(f"training (pid {pid2}); Ctrl+Q")
+    key("ctrl+q")
+    answer_prompt(app, "alt+s")
+    try:
+        rc = app.proc.wait(timeout=45)
+    except subprocess.TimeoutExpired:
+        fail("Stop Run did not close the studio")
+    if rc != 0:
+        fail(f"the studio exited with status {rc}")
+    if alive(pid2):
+        os.kill(pid2, signal.SIGKILL)
+        fail(f"Stop Run left the trainer (pid {pid2}) running")
+    status = open(os.path.join(run_dir2, "status")).read().split()
+    text = open(os.path.join(run_dir2, "train.log")).read()
+    if status[0] != "stopped" or "interrupted at step" not in text:
+        fail(f"after Stop Run the status is {status} and the log ends:\n{text[-500:]}")
+    log("Stop Run: the trainer checkpointed and exited before the studio closed:",
+        text.strip().splitlines()[-1])
+
+
+{"mlp": scenario_mlp, "bad-input": scenario_bad_input, "train": scenario_train,
+ "close-run": scenario_close_run}[scenario]()
 log("ok")
 shutil.rmtree(tmp, ignore_errors=True)
 sys.exit(0)

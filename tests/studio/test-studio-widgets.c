@@ -18,6 +18,7 @@
 #include "studio-document.h"
 #include "studio-graph-canvas.h"
 #include "studio-inspector.h"
+#include "studio-layout.h"
 #include "studio-templates.h"
 #include "studio-window.h"
 
@@ -467,6 +468,121 @@ test_large_graph_first_view_and_redraws (void **state)
     g_free (path);
 }
 
+/* Every fixture graph opens readably: its first view (open, lay out,
+ * draw) within 2 s, at a scale where labels can be read, showing a
+ * bounded number of boxes; a big graph opens with its scopes collapsed
+ * and opening one lays its content out (more nodes shown, the box's
+ * corner kept in place, the document still unmodified). */
+static void
+test_fixture_graphs_first_view_readable (void **state)
+{
+    char *dir = g_build_filename (STUDIO_FIXTURES_DIR, "graphs", NULL);
+    GDir *d = g_dir_open (dir, 0, NULL);
+    if (!d) {
+        g_free (dir);
+        skip ();
+    }
+    GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+    const char *name;
+    while ((name = g_dir_read_name (d)))
+        if (g_str_has_suffix (name, ".pb") || g_str_has_suffix (name, ".pbtxt"))
+            g_ptr_array_add (names, g_strdup (name));
+    g_dir_close (d);
+    g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+    assert_true (names->len >= 8);
+    StudioWindow *win = new_window (1400, 860);
+    StudioGraphCanvas *c = studio_window_get_canvas (win);
+    StudioDocument *doc = studio_window_get_document (win);
+    int big = 0;
+    for (guint k = 0; k < names->len; k++) {
+        char *path = g_build_filename (dir, g_ptr_array_index (names, k), NULL);
+        guint builds;
+        studio_graph_canvas_get_stats (c, NULL, &builds, NULL);
+        DrawWait dw = { c, builds };
+        gint64 t0 = g_get_monotonic_time ();
+        assert_true (studio_window_open (win, path));
+        assert_true (spin_until (drew_again, &dw, 10000));
+        gtk_test_widget_wait_for_draw (GTK_WIDGET (win));
+        gint64 t1 = g_get_monotonic_time ();
+        guint nodes, boxes;
+        double scale;
+        studio_graph_canvas_get_view_counts (c, &nodes, &boxes, &scale);
+        int n = studio_document_get_n_nodes (doc);
+        gboolean collapsed = g_hash_table_size (studio_graph_canvas_get_collapsed_set (c)) > 0;
+        print_message ("%-40s %4d nodes: first view %4.0f ms, scale %.2f, %u nodes + %u scope boxes shown%s\n",
+                       (char *) g_ptr_array_index (names, k), n, (t1 - t0) / 1e3, scale, nodes, boxes,
+                       collapsed ? " (scopes collapsed)" : "");
+        assert_true (t1 - t0 < 2 * G_USEC_PER_SEC);
+        /* readable: node labels are drawn above 0.3; the first view keeps
+         * at least STUDIO_CANVAS_READABLE_SCALE */
+        assert_true (scale >= STUDIO_CANVAS_READABLE_SCALE - 1e-9);
+        assert_true (nodes + boxes >= 1 && nodes + boxes <= 60);
+        assert_true (n <= STUDIO_COLLAPSE_NODES || collapsed);
+        assert_false (studio_document_is_modified (doc));
+        if (n > STUDIO_COLLAPSE_NODES) {
+            big++;
+            /* open the biggest scope shown: its nodes are laid out where it was */
+            GHashTableIter it;
+            gpointer key;
+            const char *pick = NULL;
+            int most = 0;
+            g_hash_table_iter_init (&it, studio_graph_canvas_get_collapsed_set (c));
+            while (g_hash_table_iter_next (&it, &key, NULL)) {
+                if (strchr (key, '/'))
+                    continue;
+                int m = 0;
+                for (int i = 0; i < n; i++)
+                    m += g_str_has_prefix (studio_document_get_node (doc, i)->def->name, key) &&
+                         studio_document_get_node (doc, i)->def->name[strlen (key)] == '/';
+                if (m > most) {
+                    most = m;
+                    pick = key;
+                }
+            }
+            assert_non_null (pick);
+            char *scope = g_strdup (pick);
+            int before = 0, after = 0;
+            graphene_rect_t rr;
+            for (int i = 0; i < n; i++)
+                before += studio_graph_canvas_get_node_rect (c, studio_document_get_node (doc, i)->def->name, &rr);
+            studio_graph_canvas_get_stats (c, NULL, &builds, NULL);
+            dw.builds = builds;
+            gint64 t2 = g_get_monotonic_time ();
+            studio_graph_canvas_set_collapsed (c, scope, FALSE);
+            assert_true (spin_until (drew_again, &dw, 10000));
+            gint64 t3 = g_get_monotonic_time ();
+            guint nodes2, boxes2;
+            studio_graph_canvas_get_view_counts (c, &nodes2, &boxes2, NULL);
+            for (int i = 0; i < n; i++)
+                after += studio_graph_canvas_get_node_rect (c, studio_document_get_node (doc, i)->def->name, &rr);
+            print_message ("    opened %s (%d nodes): laid out and drawn in %.0f ms, %d -> %d nodes out of "
+                           "collapsed scopes, %u nodes + %u boxes in view\n",
+                           scope, most, (t3 - t2) / 1e3, before, after, nodes2, boxes2);
+            assert_true (after > before);
+            assert_true (t3 - t2 < 2 * G_USEC_PER_SEC);
+            assert_false (studio_graph_canvas_is_collapsed (c, scope));
+            assert_false (studio_document_is_modified (doc));
+            /* no two boxes shown overlap: the layout made room for it */
+            int shown = 0, overlaps = 0;
+            graphene_rect_t *r = g_new (graphene_rect_t, (gsize) n);
+            for (int i = 0; i < n; i++)
+                if (studio_graph_canvas_get_node_rect (c, studio_document_get_node (doc, i)->def->name, &r[shown]))
+                    shown++;
+            for (int a = 0; a < shown; a++)
+                for (int b = a + 1; b < shown; b++)
+                    overlaps += graphene_rect_intersection (&r[a], &r[b], NULL);
+            g_free (r);
+            assert_int_equal (overlaps, 0);
+            g_free (scope);
+        }
+        g_free (path);
+    }
+    assert_true (big >= 2);
+    close_window (win);
+    g_ptr_array_unref (names);
+    g_free (dir);
+}
+
 /* ---- bad input ------------------------------------------------------------ */
 
 static char *
@@ -658,6 +774,7 @@ main (int argc, char **argv)
         cmocka_unit_test (test_window_actions_edit_the_document),
         cmocka_unit_test (test_window_bad_files_leave_the_graph),
         cmocka_unit_test (test_large_graph_first_view_and_redraws),
+        cmocka_unit_test (test_fixture_graphs_first_view_readable),
         cmocka_unit_test (test_window_unknown_ops_shown_marked_editable),
     };
     return cmocka_run_group_tests_name ("studio-widgets", tests, NULL, NULL);
