@@ -4,7 +4,10 @@
 # the loss falls by at least half, the run says it is on the GPU, and its
 # examples/s are printed beside a short CPU run of the same spec.  Real
 # MNIST when MNIST_DIR holds it (e.g. ~/.cache/sluice/mnist), else the
-# synthetic MNIST-like set of make-train-data.py.  Exits 77 without a GPU.
+# synthetic MNIST-like set of make-train-data.py.  Every 100th step is
+# traced (per-op times per device, for the board's timeline); with
+# SLUICE_GPU_KEEP_RUN=DIR the GPU run's directory is copied there.  Exits
+# 77 without a GPU.
 #
 # test-gpu-train.sh SLUICE BUILD_MNIST PYTHON MAKE_DATA [MNIST_DIR]
 set -u
@@ -49,6 +52,7 @@ summary_every_steps: 25
 histogram_every_steps: 1000
 checkpoint_every_steps: 1000
 keep_checkpoints: 1
+trace_every_steps: 100
 run_dir: "$3"
 seed: 1
 EOS
@@ -66,6 +70,8 @@ gpu_eps=$(echo "$out" | sed -n 's/^trained .*, \([0-9]*\) examples\/s.*/\1/p')
 echo "# GPU: loss $first -> $last, $gpu_eps examples/s"
 fails=0
 awk -v a="$first" -v b="$last" 'BEGIN {exit !(b <= a / 2)}' || { echo "FAIL: loss did not halve: $first -> $last"; fails=1; }
+
+[ -n "${SLUICE_GPU_KEEP_RUN:-}" ] && mkdir -p "$SLUICE_GPU_KEEP_RUN" && cp -r "$tmp/run-gpu" "$SLUICE_GPU_KEEP_RUN/"
 
 spec cpu.spec 60 run-cpu
 cpu_out=$("$sluice" train "$tmp/cpu.spec" 2>&1)
