@@ -403,7 +403,8 @@ static bool build(trainer *t, sl_status *st)
          * steps; nothing is averaged */
         if (!t->async && !dp_mean(t, "loss", sp->loss, &loss, st))
             return false;
-        t->loss_name = "dp/loss";
+        if (!t->async)
+            t->loss_name = "dp/loss";
         for (size_t i = 0; !t->async && i < sp->n_metric; i++) {
             snprintf(t->dp_metric_buf[i], sizeof(t->dp_metric_buf[i]), "metric_%d", (int)i);
             if (!dp_mean(t, t->dp_metric_buf[i], sp->metric[i]->tensor, &metrics[i], st))
@@ -814,8 +815,12 @@ static void *async_replica_main(void *arg)
     sl_tensor *flag = NULL;
     int64_t *idx = malloc(sizeof(int64_t) * (size_t)bs);
     if (!st || !idx) {
-        if (st)
-            sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory");
+        pthread_mutex_lock(&a->mu);
+        if (!a->failed) {
+            a->failed = true;
+            sl_status_set(a->err, SL_RESOURCE_EXHAUSTED, "out of memory starting replica %d", k);
+        }
+        pthread_mutex_unlock(&a->mu);
         goto out;
     }
     if (has_flag) {
