@@ -473,6 +473,29 @@ static bool set_str(char **field, const char *v)
     return true;
 }
 
+static bool is_placeholder(const Tensorflow__GraphDef *g, const char *name)
+{
+    for (size_t i = 0; i < g->n_node; i++)
+        if (!strcmp(g->node[i]->name, name))
+            return !strncmp(g->node[i]->op, "Placeholder", 11);
+    return false;
+}
+
+/* Drops a receive's control inputs from placeholders: partitioning adds
+ * them so the receive starts late, but the session runs a fed node's
+ * control edges as if it were not fed, and the placeholder then fails. */
+static void drop_placeholder_controls(const Tensorflow__GraphDef *g, Tensorflow__NodeDef *n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n->n_input; i++) {
+        if (n->input[i][0] == '^' && is_placeholder(g, n->input[i] + 1))
+            free(n->input[i]);
+        else
+            n->input[k++] = n->input[i];
+    }
+    n->n_input = k;
+}
+
 /* Turns cross-task _Send/_Recv into the remote ops and clears devices. */
 static sl_code rewrite_partition(Tensorflow__GraphDef *g, bool *has_remote, sl_status *st)
 {
@@ -487,6 +510,8 @@ static sl_code rewrite_partition(Tensorflow__GraphDef *g, bool *has_remote, sl_s
         bool recv = !strcmp(n->op, "_Recv") || !strcmp(n->op, "_HostRecv");
         if (!send && !recv)
             continue;
+        if (recv)
+            drop_placeholder_controls(g, n);
         size_t sl = 0, rl = 0;
         const char *sd = node_attr_s(n, "send_device", &sl), *rd = node_attr_s(n, "recv_device", &rl);
         if (!sd || !rd)
