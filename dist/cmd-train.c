@@ -480,7 +480,16 @@ static bool build(trainer *t, sl_status *st)
     co.cluster = t->cluster;
     co.token = t->token;
     co.inter_op_threads = sp->threads;
-    return (t->s = sl_client_session_new(t->g, &co, st)) != NULL;
+    /* on a cluster, a task that does not answer yet (just started, or a
+     * loaded machine) is waited for a while, as after a failed step */
+    double t0 = now_s();
+    while (!(t->s = sl_client_session_new(t->g, &co, st)) && t->cluster && !interrupted &&
+           sl_status_code(st) == SL_UNAVAILABLE && now_s() - t0 < 30) {
+        fprintf(stderr, "sluice: waiting for the cluster: %s\n", sl_status_message(st));
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+    }
+    return t->s != NULL;
 }
 
 /* ---- Batches ------------------------------------------------------------------ */

@@ -109,7 +109,11 @@ spec fault.spec fault
 "$sluice" train "$tmp/fault.spec" --cluster "$SPEC" --token-file "$tok" > "$tmp/fault.out" 2>&1 &
 tpid=$!
 i=0
-until grep -q "model.ckpt-$((2 * STEPS / 5))\"" "$tmp/fault/checkpoint" 2>/dev/null || [ $i -ge 1800 ]; do sleep 0.1; i=$((i + 1)); done
+# a checkpoint of step 2/5 or later (the saver counts from the first step: 201, 401, ...)
+until sed -n 's/^model_checkpoint_path: .*model.ckpt-\([0-9]*\)"/\1/p' "$tmp/fault/checkpoint" 2>/dev/null |
+      awk -v n=$((2 * STEPS / 5)) '$1 >= n {f = 1} END {exit !f}' || [ $i -ge 3000 ]; do
+    sleep 0.1; i=$((i + 1))
+done
 kill -9 "$(cat "$tmp/cl/pids/worker-1.pid")"
 killed=$(date +%s.%N)
 i=0
