@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,9 @@ typedef struct trainer {
     char *token;
     bool use_gpu;               /* --gpu: local session on GPU:0 when present */
     int nw, nps;
+    bool async;                        /* asynchronous: one train op per replica */
+    char **replica_train_ops;          /* async: "Adam/train", "Adam/train_1", ... (nw) */
+    int64_t replica_updates[64];       /* async: the updates each replica applied in this run */
     const char *loss_name;             /* "dp/loss" or the spec's loss */
     const char *metric_names[MAX_METRICS];
     char dp_metric_buf[MAX_METRICS][32];
@@ -397,10 +401,13 @@ static bool build(trainer *t, sl_status *st)
             return false;
         sl_graph_free(t->g);
         t->g = rg;
-        if (!dp_mean(t, "loss", sp->loss, &loss, st))
+        /* async: each replica's loss and metrics are fetched by its own
+         * steps; nothing is averaged */
+        if (!t->async && !dp_mean(t, "loss", sp->loss, &loss, st))
             return false;
-        t->loss_name = "dp/loss";
-        for (size_t i = 0; i < sp->n_metric; i++) {
+        if (!t->async)
+            t->loss_name = "dp/loss";
+        for (size_t i = 0; !t->async && i < sp->n_metric; i++) {
             snprintf(t->dp_metric_buf[i], sizeof(t->dp_metric_buf[i]), "metric_%d", (int)i);
             if (!dp_mean(t, t->dp_metric_buf[i], sp->metric[i]->tensor, &metrics[i], st))
                 return false;
@@ -423,10 +430,30 @@ static bool build(trainer *t, sl_status *st)
             sl_status_set(st, SL_INVALID_ARGUMENT, "graph '%s' has %d trainable variables", sp->graph, nv);
             return false;
         }
-        sl_node *train = sl_optimizer_minimize(t->g, &o, loss, vars, nv, st);
-        if (!train)
-            return false;
-        t->train_op = strdup(sl_node_name(train));
+        if (t->async) {
+            /* one optimizer, one train op per replica: replica k's
+             * gradients go straight into the shared variables */
+            sl_output losses[64];
+            sl_node *trains[64];
+            for (int k = 0; k < t->nw; k++) {
+                char name[600];
+                if (!find_tensor(t, "loss", sl_dp_name(name, sizeof(name), k, sp->loss), &losses[k], st))
+                    return false;
+            }
+            if (sl_optimizer_minimize_each(t->g, &o, losses, t->nw, vars, nv, trains, st) != SL_OK)
+                return false;
+            if (!(t->replica_train_ops = calloc((size_t)t->nw, sizeof(char *))))
+                return false;
+            for (int k = 0; k < t->nw; k++)
+                if (!(t->replica_train_ops[k] = strdup(sl_node_name(trains[k]))))
+                    return false;
+            t->train_op = strdup(t->replica_train_ops[0]);
+        } else {
+            sl_node *train = sl_optimizer_minimize(t->g, &o, loss, vars, nv, st);
+            if (!train)
+                return false;
+            t->train_op = strdup(sl_node_name(train));
+        }
     }
     if (!sl_global_step(t->g, st).node)
         return false;
@@ -449,9 +476,7 @@ static bool build(trainer *t, sl_status *st)
         if (!pg)
             return false;
         sl_graph_free(t->g);
-        t->g = pg;
-        if (getenv("SLUICE_DP_DUMP"))
-            sl_graph_save(t->g, getenv("SLUICE_DP_DUMP"), st);
+        t->g = pg;      /* saved as <run_dir>/graph.pbtxt, devices and all */
     }
     sl_client_options co = SL_CLIENT_OPTIONS_INIT;
     co.cluster = t->cluster;
@@ -460,7 +485,16 @@ static bool build(trainer *t, sl_status *st)
     co.use_gpu = t->use_gpu;
     if (t->use_gpu && !t->quiet)  /* which GPU, or why there is none ("...; running on the CPU") */
         fprintf(stderr, "sluice train: %s\n", sl_gpu_message());
-    return (t->s = sl_client_session_new(t->g, &co, st)) != NULL;
+    /* on a cluster, a task that does not answer yet (just started, or a
+     * loaded machine) is waited for a while, as after a failed step */
+    double t0 = now_s();
+    while (!(t->s = sl_client_session_new(t->g, &co, st)) && t->cluster && !interrupted &&
+           sl_status_code(st) == SL_UNAVAILABLE && now_s() - t0 < 30) {
+        fprintf(stderr, "sluice: waiting for the cluster: %s\n", sl_status_message(st));
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+    }
+    return t->s != NULL;
 }
 
 /* ---- Batches ------------------------------------------------------------------ */
@@ -793,6 +827,202 @@ static bool train_loop(trainer *t, int64_t start, int64_t steps, sl_status *st)
     return ok;
 }
 
+/* ---- Asynchronous data-parallel training (paper Figure 7) -------------------- */
+
+/* One client thread per worker replica: each takes the next batch, runs
+ * its replica's train op (the ps sends it the variables, it sends back
+ * its gradients, the ps applies them) and goes on without waiting for the
+ * others.  Batch b is the batch a local run takes at step b; `steps`
+ * counts every replica's updates together. */
+typedef struct async_run {
+    trainer *t;
+    pthread_mutex_t mu;
+    int64_t next;           /* the next batch to hand out */
+    int64_t done;           /* updates finished (the global step, as this client counts) */
+    int64_t start, steps;
+    bool failed;            /* a replica's step failed: the others stop */
+    sl_status *err;         /* the first failure */
+    double t0, last_t, eps;
+    int64_t last_step;
+} async_run;
+
+typedef struct async_replica {
+    async_run *a;
+    int k;
+} async_replica;
+
+static void async_fail(async_run *a, const sl_status *st)
+{
+    pthread_mutex_lock(&a->mu);
+    if (!a->failed) {
+        a->failed = true;
+        sl_status_copy(a->err, st);
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+static void *async_replica_main(void *arg)
+{
+    async_replica *r = arg;
+    async_run *a = r->a;
+    trainer *t = a->t;
+    Sluice__RunSpec *sp = t->spec;
+    int k = r->k, nin = t->ninputs, nm = (int)sp->n_metric;
+    int64_t bs = sp->batch_size > 0 ? sp->batch_size : 64, n = t->train->n;
+    if (bs > n)
+        bs = n;
+    int64_t every = sp->summary_every_steps > 0 ? sp->summary_every_steps : 50;
+    int64_t print_every = t->tty ? 1 : every;
+    bool has_flag = sp->training_flag && sp->training_flag[0];
+    char names[MAX_INPUTS + 2 + MAX_METRICS][600];
+    const char *feed_names[MAX_INPUTS + 1], *fetch[1 + MAX_METRICS];
+    sl_tensor *feeds[MAX_INPUTS + 1] = {NULL};
+    for (int i = 0; i < nin; i++)
+        feed_names[i] = sl_dp_name(names[i], sizeof(names[i]), k, t->ph_names[i]);
+    if (has_flag)
+        feed_names[nin] = sl_dp_name(names[nin], sizeof(names[nin]), k, sp->training_flag);
+    fetch[0] = sl_dp_name(names[nin + 1], sizeof(names[0]), k, sp->loss);
+    for (int i = 0; i < nm; i++)
+        fetch[1 + i] = sl_dp_name(names[nin + 2 + i], sizeof(names[0]), k, sp->metric[i]->tensor);
+    const char *target = t->replica_train_ops[k];
+    sl_status *st = sl_status_new();
+    sl_tensor *flag = NULL;
+    int64_t *idx = malloc(sizeof(int64_t) * (size_t)bs);
+    if (!st || !idx) {
+        pthread_mutex_lock(&a->mu);
+        if (!a->failed) {
+            a->failed = true;
+            sl_status_set(a->err, SL_RESOURCE_EXHAUSTED, "out of memory starting replica %d", k);
+        }
+        pthread_mutex_unlock(&a->mu);
+        goto out;
+    }
+    if (has_flag) {
+        sl_shape sc = sl_shape_scalar();
+        if (!(flag = sl_tensor_new(SL_DTYPE_BOOL, &sc, st))) {
+            async_fail(a, st);
+            goto out;
+        }
+        *(bool *)sl_tensor_data(flag) = true;
+    }
+    for (;;) {
+        pthread_mutex_lock(&a->mu);
+        if (a->failed || interrupted || a->next >= a->steps) {
+            pthread_mutex_unlock(&a->mu);
+            break;
+        }
+        int64_t step = a->next++;
+        for (int64_t row = 0; row < bs; row++) {
+            int64_t e = step * bs + row;
+            epoch_perm(t, e / n);
+            idx[row] = t->perm[e % n];
+        }
+        pthread_mutex_unlock(&a->mu);
+        if (!make_feeds(t, t->train, idx, bs, feeds, st)) {
+            free_feeds(feeds, nin);
+            async_fail(a, st);
+            break;
+        }
+        feeds[nin] = flag;
+        sl_tensor *outs[1 + MAX_METRICS] = {NULL};
+        sl_code rc = run(t, feed_names, feeds, nin + has_flag, fetch, outs, 1 + nm, &target, 1, st);
+        feeds[nin] = NULL;
+        free_feeds(feeds, nin);
+        if (rc != SL_OK) {
+            sl_status_prefix(st, "step %lld (replica %d)", (long long)step + 1, k);
+            async_fail(a, st);
+            break;
+        }
+        double loss = scalar_of(outs[0]), mv[MAX_METRICS];
+        for (int i = 0; i < nm; i++)
+            mv[i] = scalar_of(outs[1 + i]);
+        for (int i = 0; i < 1 + nm; i++)
+            sl_tensor_unref(outs[i]);
+        if (!isfinite(loss)) {
+            sl_status_set(st, SL_INVALID_ARGUMENT, "step %lld (replica %d): the loss is %g", (long long)step + 1, k,
+                          loss);
+            async_fail(a, st);
+            break;
+        }
+        /* the bookkeeping of the whole run, one replica at a time */
+        pthread_mutex_lock(&a->mu);
+        int64_t done = a->start + ++a->done;
+        t->replica_updates[k]++;
+        if (t->cli_writer && sp->summary_every_steps >= 0 && done % every == 0) {
+            sl_summary_writer_add_scalar(t->cli_writer, "loss", (float)loss, done, 0, NULL);
+            for (int i = 0; i < nm; i++)
+                sl_summary_writer_add_scalar(t->cli_writer, sp->metric[i]->name, (float)mv[i], done, 0, NULL);
+        }
+        double now = now_s();
+        if (now - a->last_t >= 1.0) {
+            a->eps = (double)((done - a->last_step) * bs) / (now - a->last_t);
+            if (t->cli_writer)
+                sl_summary_writer_add_scalar(t->cli_writer, "examples_per_sec", (float)a->eps, done, 0, NULL);
+            a->last_t = now;
+            a->last_step = done;
+        }
+        if (done % print_every == 0 || done == a->steps) {
+            double rate = (double)(done - a->start) / fmax(now - a->t0, 1e-9);
+            if (a->eps == 0)
+                a->eps = rate * (double)bs;
+            progress(t, done, a->steps, loss, mv, a->eps, (double)(a->steps - done) / fmax(rate, 1e-9),
+                     done == a->steps);
+        }
+        bool saved;
+        if (!a->failed && sl_saver_maybe_save(t->saver, NULL, done, &saved, st) != SL_OK) {
+            a->failed = true;
+            sl_status_copy(a->err, st);
+        }
+        pthread_mutex_unlock(&a->mu);
+    }
+out:
+    sl_tensor_unref(flag);
+    free(idx);
+    sl_status_free(st);
+    return NULL;
+}
+
+static bool train_loop_async(trainer *t, int64_t start, int64_t steps, sl_status *st)
+{
+    async_run a = {.t = t, .next = start, .start = start, .steps = steps, .err = sl_status_new()};
+    async_replica *reps = calloc((size_t)t->nw, sizeof(*reps));
+    pthread_t *th = calloc((size_t)t->nw, sizeof(*th));
+    if (!a.err || !reps || !th) {
+        sl_status_free(a.err);
+        free(reps);
+        free(th);
+        sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory");
+        return false;
+    }
+    pthread_mutex_init(&a.mu, NULL);
+    a.t0 = a.last_t = now_s();
+    a.last_step = start;
+    int started = 0;
+    for (int k = 0; k < t->nw; k++) {
+        reps[k] = (async_replica){&a, k};
+        if (pthread_create(&th[k], NULL, async_replica_main, &reps[k]) != 0) {
+            pthread_mutex_lock(&a.mu);
+            if (!a.failed) {
+                a.failed = true;
+                sl_status_set(a.err, SL_RESOURCE_EXHAUSTED, "cannot start the thread of replica %d", k);
+            }
+            pthread_mutex_unlock(&a.mu);
+            break;
+        }
+        started++;
+    }
+    for (int k = 0; k < started; k++)
+        pthread_join(th[k], NULL);
+    bool ok = !a.failed;
+    if (!ok)
+        sl_status_copy(st, a.err);
+    pthread_mutex_destroy(&a.mu);
+    sl_status_free(a.err);
+    free(reps);
+    free(th);
+    return ok;
+}
+
 /* Mean of the loss and metrics over eval_data (weighted by batch size). */
 static bool evaluate(trainer *t, int64_t step, sl_status *st)
 {
@@ -854,17 +1084,21 @@ static bool evaluate(trainer *t, int64_t step, sl_status *st)
 
 static void train_usage(FILE *out)
 {
-    fprintf(out, "usage: sluice train SPEC [--steps N] [--quiet] [--gpu] [--cluster SPEC --token-file FILE]\n\n"
+    fprintf(out, "usage: sluice train SPEC [--steps N] [--quiet] [--gpu]\n"
+                 "                    [--cluster SPEC --token-file FILE [--sync|--async]]\n\n"
                  "Trains the graph of the run spec SPEC (text format, see run_spec.proto):\n"
                  "resumes from the newest checkpoint of its run directory, logs events for\n"
                  "the board, checkpoints, and evaluates at the end.  Ctrl-C stops cleanly.\n"
                  "With a cluster (--cluster, or the spec's cluster field) it trains data-parallel:\n"
-                 "variables on the ps tasks, one replica per worker task, gradients summed per\n"
-                 "step; a lost task fails the step, and training resumes from the last\n"
-                 "checkpoint once the task is back.\n"
+                 "variables on the ps tasks, one replica per worker task.  --sync (the default,\n"
+                 "or data_parallel: \"sync\"): each step splits the batch over the replicas and\n"
+                 "sums their gradients, one update per step.  --async (data_parallel: \"async\"):\n"
+                 "each replica takes whole batches and applies its own gradients without waiting\n"
+                 "for the others; --steps counts the updates of all replicas.  A lost task fails\n"
+                 "the step, and training resumes from the last checkpoint once the task is back.\n"
                  "--gpu runs the nodes that have GPU kernels on GPU:0 when this build has CUDA\n"
                  "and the machine a GPU, the rest on the CPU; without one it says why and\n"
-                 "trains on the CPU.\n");
+                 "trains on the CPU (local runs).\n");
 }
 
 static void trainer_release(trainer *t)
@@ -885,6 +1119,9 @@ static void trainer_release(trainer *t)
     sl_dataset_free(t->eval);
     free(t->perm);
     free(t->train_op);
+    for (int k = 0; t->replica_train_ops && k < t->nw; k++)
+        free(t->replica_train_ops[k]);
+    free(t->replica_train_ops);
     free(t->base);
     free(t->run_dir);
     if (t->spec)
@@ -941,7 +1178,7 @@ static bool recover(trainer *t, sl_status *st)
 
 int sl_cmd_train(int argc, char **argv)
 {
-    const char *spec_path = NULL, *cluster_arg = NULL, *token_file = NULL;
+    const char *spec_path = NULL, *cluster_arg = NULL, *token_file = NULL, *mode_arg = NULL;
     int64_t steps_override = -1;
     trainer t = {.perm_epoch = -1};
     for (int i = 1; i < argc; i++) {
@@ -956,6 +1193,8 @@ int sl_cmd_train(int argc, char **argv)
             cluster_arg = argv[++i];
         } else if (!strcmp(argv[i], "--token-file") && i + 1 < argc) {
             token_file = argv[++i];
+        } else if (!strcmp(argv[i], "--async") || !strcmp(argv[i], "--sync")) {
+            mode_arg = argv[i] + 2;
         } else if (!strcmp(argv[i], "--steps") && i + 1 < argc) {
             steps_override = strtoll(argv[++i], NULL, 10);
         } else if (argv[i][0] == '-' || spec_path) {
@@ -1016,7 +1255,17 @@ int sl_cmd_train(int argc, char **argv)
             rc = sl_cli_error("cluster '%s' needs a 'worker' and a 'ps' job for data-parallel training", cluster_arg);
             goto out;
         }
-        if (bs % t.nw) {
+        if (t.nw > 64) {
+            rc = sl_cli_error("cluster '%s' has %d worker tasks: at most 64", cluster_arg, t.nw);
+            goto out;
+        }
+        const char *mode = mode_arg ? mode_arg : sp->data_parallel && sp->data_parallel[0] ? sp->data_parallel : "sync";
+        if (strcmp(mode, "sync") && strcmp(mode, "async")) {
+            rc = sl_cli_error("run spec '%s': data_parallel is \"%s\": \"sync\" or \"async\"", spec_path, mode);
+            goto out;
+        }
+        t.async = !strcmp(mode, "async");
+        if (!t.async && bs % t.nw) {
             rc = sl_cli_error("batch_size %lld does not split over %d worker tasks", (long long)bs, t.nw);
             goto out;
         }
@@ -1025,6 +1274,10 @@ int sl_cmd_train(int argc, char **argv)
         rc = sl_cli_error("this sluice was built without gRPC: no clusters");
         goto out;
 #endif
+    }
+    if (mode_arg && !cluster_arg) {
+        rc = sl_cli_error("--%s is for data-parallel training: it needs --cluster (or the spec's cluster)", mode_arg);
+        goto out;
     }
     int64_t steps = steps_override >= 0 ? steps_override : sp->steps > 0 ? sp->steps : 1000;
 
@@ -1113,13 +1366,14 @@ int sl_cmd_train(int argc, char **argv)
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old_sa);
     double t0 = now_s();
-    bool ok = train_loop(&t, start, steps, st);
+    bool (*loop)(trainer *, int64_t, int64_t, sl_status *) = t.async ? train_loop_async : train_loop;
+    bool ok = loop(&t, start, steps, st);
     for (int tries = 0; !ok && t.cluster && !interrupted && tries < 20; tries++) {
         if (!recover(&t, st))
             break;
         if ((start = read_global_step(&t, st)) < 0)
             break;
-        ok = train_loop(&t, start, steps, st);
+        ok = loop(&t, start, steps, st);
     }
     double secs = now_s() - t0;
     sigaction(SIGINT, &old_sa, NULL);
@@ -1139,6 +1393,12 @@ int sl_cmd_train(int argc, char **argv)
                (long long)(end - start), secs, (double)(end - start) / secs,
                (double)(end - start) * (double)(sp->batch_size > 0 ? sp->batch_size : 64) / secs,
                sl_saver_last(t.saver));
+    if (!t.quiet && t.async && end > start) {
+        printf("asynchronous: updates applied by each replica:");
+        for (int k = 0; k < t.nw; k++)
+            printf(" %lld", (long long)t.replica_updates[k]);
+        printf("\n");
+    }
     if (interrupted) {
         printf("interrupted at step %lld; run again to resume\n", (long long)end);
         rc = 130;

@@ -210,6 +210,131 @@ static sl_graph *graph_copy(const sl_graph *g, sl_status *st)
     return c;
 }
 
+/* Frames and iterations do not cross tasks (the remote rendezvous keys a
+ * tensor by step only), so a while loop split over tasks is refused here,
+ * before anything is registered.  Each node gets the frame its outputs
+ * live in by a walk from the nodes without inputs (as the executor does):
+ * an Enter's outputs are in its loop, an Exit's in the loop's parent.  An
+ * edge that leaves a task from inside a loop fails with UNIMPLEMENTED
+ * naming the loop and the two nodes. */
+static sl_code check_loops_on_one_task(const sl_graph *g, const int *assignment, char *const *devices,
+                                       sl_status *st)
+{
+    int n = sl_graph_num_nodes(g), nf = 1;
+    sl_code rc = SL_OK;
+    int *frame = malloc(sizeof(int) * ((size_t)n + 1));      /* the frame a node runs in */
+    int *out_frame = malloc(sizeof(int) * ((size_t)n + 1));  /* the frame of its outputs */
+    int *parent = malloc(sizeof(int) * ((size_t)n + 2));
+    const sl_node **fname = calloc((size_t)n + 2, sizeof(*fname));  /* an Enter naming the frame */
+    int *queue = malloc(sizeof(int) * ((size_t)n + 1));
+    int *nout = calloc((size_t)n + 1, sizeof(int)), *off = calloc((size_t)n + 2, sizeof(int)), *adj = NULL;
+    if (!frame || !out_frame || !parent || !fname || !queue || !nout || !off) {
+        rc = sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory checking loops");
+        goto out;
+    }
+    bool any_enter = false;
+    for (int i = 0; i < n; i++)
+        any_enter |= !strcmp(sl_node_op_type(sl_graph_node(g, i)), "Enter") ||
+                     !strcmp(sl_node_op_type(sl_graph_node(g, i)), "RefEnter");
+    if (!any_enter)
+        goto out;
+    /* consumers of each node, data and control */
+    size_t ne = 0;
+    for (int i = 0; i < n; i++) {
+        const sl_node *d = sl_graph_node(g, i);
+        int ni = sl_node_num_inputs(d), nc = sl_node_num_control_inputs(d);
+        for (int k = 0; k < ni + nc; k++) {
+            const sl_node *src = k < ni ? sl_node_input(d, k).node : sl_node_control_input(d, k - ni);
+            nout[sl_node_id(src)]++;
+            ne++;
+        }
+    }
+    if (!(adj = malloc(sizeof(int) * (ne + 1)))) {
+        rc = sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory checking loops");
+        goto out;
+    }
+    for (int i = 0; i < n; i++)
+        off[i + 1] = off[i] + nout[i];
+    memset(nout, 0, sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        const sl_node *d = sl_graph_node(g, i);
+        int ni = sl_node_num_inputs(d), nc = sl_node_num_control_inputs(d);
+        for (int k = 0; k < ni + nc; k++) {
+            const sl_node *src = k < ni ? sl_node_input(d, k).node : sl_node_control_input(d, k - ni);
+            int si = sl_node_id(src);
+            adj[off[si] + nout[si]++] = i;
+        }
+    }
+    int head = 0, tail = 0;
+    parent[0] = -1;
+    for (int i = 0; i < n; i++) {
+        const sl_node *d = sl_graph_node(g, i);
+        frame[i] = out_frame[i] = -1;
+        if (sl_node_num_inputs(d) + sl_node_num_control_inputs(d) == 0) {
+            frame[i] = 0;
+            queue[tail++] = i;
+        }
+    }
+    while (head < tail) {
+        int i = queue[head++];
+        const sl_node *nd = sl_graph_node(g, i);
+        const char *op = sl_node_op_type(nd);
+        int of = frame[i];
+        if (!strcmp(op, "Enter") || !strcmp(op, "RefEnter")) {
+            const char *name = "", *other;
+            size_t len = 0, olen;
+            sl_node_attr_string(nd, "frame_name", &name, &len);
+            of = -1;
+            for (int f = 1; f < nf && of < 0; f++)
+                if (parent[f] == frame[i] && sl_node_attr_string(fname[f], "frame_name", &other, &olen) &&
+                    olen == len && !memcmp(other, name, len))
+                    of = f;
+            if (of < 0) {
+                of = nf++;
+                parent[of] = frame[i];
+                fname[of] = nd;
+            }
+        } else if ((!strcmp(op, "Exit") || !strcmp(op, "RefExit")) && frame[i] > 0) {
+            of = parent[frame[i]];
+        }
+        out_frame[i] = of;
+        for (int e = off[i]; e < off[i + 1]; e++)
+            if (frame[adj[e]] < 0) {
+                frame[adj[e]] = of;
+                queue[tail++] = adj[e];
+            }
+    }
+    for (int i = 0; i < n && rc == SL_OK; i++) {
+        const sl_node *d = sl_graph_node(g, i);
+        int ni = sl_node_num_inputs(d), nc = sl_node_num_control_inputs(d);
+        for (int k = 0; k < ni + nc && rc == SL_OK; k++) {
+            const sl_node *src = k < ni ? sl_node_input(d, k).node : sl_node_control_input(d, k - ni);
+            int si = sl_node_id(src), f = out_frame[si];
+            if (f <= 0 || assignment[si] == assignment[i])
+                continue;
+            const char *name = "";
+            size_t len = 0;
+            sl_node_attr_string(fname[f], "frame_name", &name, &len);
+            rc = sl_status_set(st, SL_UNIMPLEMENTED,
+                               "while loop '%.*s' would be split across tasks: '%s' on %s feeds '%s' on %s inside "
+                               "it, and frames and iterations do not cross tasks yet; place the whole loop on one "
+                               "task (a device constraint on its nodes)",
+                               (int)len, name, sl_node_name(src), devices[assignment[si]], sl_node_name(d),
+                               devices[assignment[i]]);
+        }
+    }
+out:
+    free(frame);
+    free(out_frame);
+    free(parent);
+    free(fname);
+    free(queue);
+    free(nout);
+    free(off);
+    free(adj);
+    return rc;
+}
+
 sl_dist_session *sl_dist_session_new(const sl_graph *graph, const sl_cluster *cluster,
                                      const sl_transport *transport, const sl_dist_session_options *opts,
                                      sl_status *st)
@@ -257,6 +382,8 @@ sl_dist_session *sl_dist_session_new(const sl_graph *graph, const sl_cluster *cl
         sl_status_prefix(st, "cannot place the graph over the cluster");
         goto fail;
     }
+    if (check_loops_on_one_task(s->graph, s->assignment, s->devices, st) != SL_OK)
+        goto fail;
     sl_partition_options pa = {0};
     if (!(parts = sl_partition_graph(s->graph, (const char *const *)s->devices, s->num_tasks, s->assignment, &pa,
                                      &np, st)))

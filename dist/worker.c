@@ -483,7 +483,10 @@ static bool is_placeholder(const Tensorflow__GraphDef *g, const char *name)
 
 /* Drops a receive's control inputs from placeholders: partitioning adds
  * them so the receive starts late, but the session runs a fed node's
- * control edges as if it were not fed, and the placeholder then fails. */
+ * control edges as if it were not fed, and the placeholder then fails.
+ * Still needed (dist3): without it, `sluice train --cluster` hung on the
+ * first step after a SIGKILLed worker came back (every task had one step
+ * in flight), though training before the fault ran. */
 static void drop_placeholder_controls(const Tensorflow__GraphDef *g, Tensorflow__NodeDef *n)
 {
     size_t k = 0;

@@ -243,11 +243,14 @@ sl_code sl_clip_by_global_norm(sl_graph *g, sl_output *grads, int n, double clip
 
 /* ---- Slots and updates ------------------------------------------------------ */
 
-/* A slot variable "<var>/<suffix>" filled with value. */
-static sl_output slot(sl_b *b, sl_output var, const char *suffix, double value)
+/* A slot variable "<var>/<suffix>" filled with value; made once: *cache
+ * keeps it for the next update of the same variable. */
+static sl_output slot(sl_b *b, sl_output var, const char *suffix, double value, sl_output *cache)
 {
     if (b->failed)
         return SL_NO_OUTPUT;
+    if (cache->node)
+        return *cache;
     char name[1024];
     snprintf(name, sizeof(name), "%s/%s", sl_node_name(var.node), suffix);
     const sl_shape *s = sl__b_static_shape(var);
@@ -258,11 +261,13 @@ static sl_output slot(sl_b *b, sl_output var, const char *suffix, double value)
     b->graph->num_scopes = saved;
     if (!v.node)
         b->failed = true;
+    *cache = v;
     return v;
 }
 
+/* slots: the variable's two slot variables, made on first use. */
 static sl_node *apply(sl_b *b, const sl_optimizer_options *o, sl_output var, sl_output grad, sl_output lr,
-                      sl_output *adam_powers)
+                      sl_output *adam_powers, sl_output *slots)
 {
     sl_dtype dt = sl__b_dtype(var);
     sl_node_builder *nb;
@@ -274,7 +279,7 @@ static sl_node *apply(sl_b *b, const sl_optimizer_options *o, sl_output var, sl_
         sl__b_in(b, nb, grad);
         break;
     case SL_OPTIMIZER_MOMENTUM: {
-        sl_output acc = slot(b, var, "Momentum", 0.0);
+        sl_output acc = slot(b, var, "Momentum", 0.0, &slots[0]);
         nb = sl__b_begin(b, "ApplyMomentum");
         sl__b_in(b, nb, var);
         sl__b_in(b, nb, acc);
@@ -286,7 +291,7 @@ static sl_node *apply(sl_b *b, const sl_optimizer_options *o, sl_output var, sl_
         break;
     }
     case SL_OPTIMIZER_ADAM: {
-        sl_output m = slot(b, var, "Adam", 0.0), v = slot(b, var, "Adam_1", 0.0);
+        sl_output m = slot(b, var, "Adam", 0.0, &slots[0]), v = slot(b, var, "Adam_1", 0.0, &slots[1]);
         nb = sl__b_begin(b, "ApplyAdam");
         sl__b_in(b, nb, var);
         sl__b_in(b, nb, m);
@@ -303,7 +308,7 @@ static sl_node *apply(sl_b *b, const sl_optimizer_options *o, sl_output var, sl_
         break;
     }
     case SL_OPTIMIZER_ADAGRAD: {
-        sl_output acc = slot(b, var, "Adagrad", o->initial_accumulator);
+        sl_output acc = slot(b, var, "Adagrad", o->initial_accumulator, &slots[0]);
         nb = sl__b_begin(b, "ApplyAdagrad");
         sl__b_in(b, nb, var);
         sl__b_in(b, nb, acc);
@@ -312,7 +317,7 @@ static sl_node *apply(sl_b *b, const sl_optimizer_options *o, sl_output var, sl_
         break;
     }
     case SL_OPTIMIZER_RMSPROP: {
-        sl_output ms = slot(b, var, "RMSProp", 1.0), mom = slot(b, var, "RMSProp_1", 0.0);
+        sl_output ms = slot(b, var, "RMSProp", 1.0, &slots[0]), mom = slot(b, var, "RMSProp_1", 0.0, &slots[1]);
         nb = sl__b_begin(b, "ApplyRMSProp");
         sl__b_in(b, nb, var);
         sl__b_in(b, nb, ms);
@@ -352,34 +357,46 @@ static sl_output scalar_var(sl_b *b, const char *name, sl_dtype dt, double value
 sl_node *sl_optimizer_minimize(sl_graph *g, const sl_optimizer_options *o, sl_output loss, const sl_output *vars,
                                int nvars, sl_status *status)
 {
-    if (!g || !o || !loss.node || !vars || nvars < 1) {
-        sl_status_set(status, SL_INVALID_ARGUMENT, "minimize needs a graph, options, a loss and variables");
-        return NULL;
-    }
-    if (o->learning_rate < 0 || (unsigned)o->kind > SL_OPTIMIZER_RMSPROP) {
-        sl_status_set(status, SL_INVALID_ARGUMENT, "bad optimizer options (kind %d, learning rate %g)", (int)o->kind,
-                      o->learning_rate);
-        return NULL;
-    }
-    for (int i = 0; i < nvars; i++) {
-        if (!vars[i].node || strcmp(sl_node_op_type(vars[i].node), "VariableV2")) {
-            sl_status_set(status, SL_INVALID_ARGUMENT, "variable %d ('%s') is not a VariableV2", i,
-                          vars[i].node ? sl_node_name(vars[i].node) : "?");
-            return NULL;
-        }
-    }
-    int n0 = sl_graph_num_nodes(g), pushed = 0;
     sl_node *train = NULL;
+    if (sl_optimizer_minimize_each(g, o, &loss, 1, vars, nvars, &train, status) != SL_OK)
+        return NULL;
+    return train;
+}
+
+sl_code sl_optimizer_minimize_each(sl_graph *g, const sl_optimizer_options *o, const sl_output *losses, int nlosses,
+                                   const sl_output *vars, int nvars, sl_node **trains, sl_status *status)
+{
+    if (!g || !o || !losses || nlosses < 1 || !vars || nvars < 1 || !trains)
+        return sl_status_set(status, SL_INVALID_ARGUMENT, "minimize needs a graph, options, a loss and variables");
+    for (int l = 0; l < nlosses; l++)
+        if (!losses[l].node)
+            return sl_status_set(status, SL_INVALID_ARGUMENT, "minimize: loss %d is missing", l);
+    if (o->learning_rate < 0 || (unsigned)o->kind > SL_OPTIMIZER_RMSPROP)
+        return sl_status_set(status, SL_INVALID_ARGUMENT, "bad optimizer options (kind %d, learning rate %g)",
+                             (int)o->kind, o->learning_rate);
+    for (int i = 0; i < nvars; i++) {
+        if (!vars[i].node || strcmp(sl_node_op_type(vars[i].node), "VariableV2"))
+            return sl_status_set(status, SL_INVALID_ARGUMENT, "variable %d ('%s') is not a VariableV2", i,
+                                 vars[i].node ? sl_node_name(vars[i].node) : "?");
+    }
+    for (int l = 0; l < nlosses; l++)
+        trains[l] = NULL;
+    int n0 = sl_graph_num_nodes(g), pushed = 0;
     sl_b b = {.graph = g, .status = status};
-    sl_output *grads = sl_calloc((size_t)nvars, sizeof(*grads));
+    size_t ng = (size_t)nlosses * (size_t)nvars;
+    sl_output *grads = sl_calloc(ng + 1, sizeof(*grads));
+    sl_output *slots = sl_calloc(2 * (size_t)nvars + 1, sizeof(*slots));
     sl_node **updates = sl_calloc((size_t)nvars + 1, sizeof(*updates));
-    if (!grads || !updates) {
+    if (!grads || !slots || !updates) {
         sl__b_fail(&b, SL_RESOURCE_EXHAUSTED, "out of memory building an optimizer");
         goto out;
     }
-    if (sl_add_gradients(g, &loss, 1, vars, nvars, NULL, grads, status) != SL_OK) {
-        b.failed = true;
-        goto out;
+    /* each loss its own gradients ("gradients/", "gradients_1/", ...) */
+    for (int l = 0; l < nlosses; l++) {
+        if (sl_add_gradients(g, &losses[l], 1, vars, nvars, NULL, grads + (size_t)l * nvars, status) != SL_OK) {
+            b.failed = true;
+            goto out;
+        }
     }
     sl_output gstep = global_step_in(&b);
     char *scope = sl_graph_unique_name(g, sl_optimizer_name(o->kind));
@@ -393,7 +410,8 @@ sl_node *sl_optimizer_minimize(sl_graph *g, const sl_optimizer_options *o, sl_ou
     sl_free(scope);
     pushed = 1;
     if (o->clip_global_norm > 0)
-        clip_in(&b, grads, nvars, o->clip_global_norm, NULL);
+        for (int l = 0; l < nlosses; l++)
+            clip_in(&b, grads + (size_t)l * nvars, nvars, o->clip_global_norm, NULL);
     sl_dtype dt = sl__b_dtype(vars[0]);
     sl_output lr = learning_rate_in(&b, o, dt);
     sl_output powers[2] = {SL_NO_OUTPUT, SL_NO_OUTPUT};
@@ -401,63 +419,83 @@ sl_node *sl_optimizer_minimize(sl_graph *g, const sl_optimizer_options *o, sl_ou
         powers[0] = scalar_var(&b, "beta1_power", dt, o->beta1);
         powers[1] = scalar_var(&b, "beta2_power", dt, o->beta2);
     }
-    int nu = 0;
-    for (int i = 0; i < nvars && !b.failed; i++) {
-        if (!grads[i].node)
-            continue;
-        if (sl__b_dtype(vars[i]) != dt) {
-            sl__b_fail(&b, SL_INVALID_ARGUMENT, "variable '%s' is %s but the first is %s: one optimizer per dtype",
-                       sl_node_name(vars[i].node), sl_dtype_name(sl__b_dtype(vars[i])), sl_dtype_name(dt));
-            break;
+    /* the slots, learning rate and beta powers are shared; each loss gets
+     * its own updates, beta-power steps, global-step increment, train op */
+    for (int l = 0; l < nlosses && !b.failed; l++) {
+        const sl_output *gl = grads + (size_t)l * nvars;
+        int nu = 0;
+        for (int i = 0; i < nvars && !b.failed; i++) {
+            if (!gl[i].node)
+                continue;
+            if (sl__b_dtype(vars[i]) != dt) {
+                sl__b_fail(&b, SL_INVALID_ARGUMENT,
+                           "variable '%s' is %s but the first is %s: one optimizer per dtype",
+                           sl_node_name(vars[i].node), sl_dtype_name(sl__b_dtype(vars[i])), sl_dtype_name(dt));
+                break;
+            }
+            sl_output lr_i = dt == sl__b_dtype(lr) ? lr : sl__b_cast(&b, lr, dt);
+            updates[nu] = apply(&b, o, vars[i], gl[i], lr_i, powers, &slots[2 * i]);
+            if (updates[nu])
+                nu++;
         }
-        sl_output lr_i = dt == sl__b_dtype(lr) ? lr : sl__b_cast(&b, lr, dt);
-        updates[nu] = apply(&b, o, vars[i], grads[i], lr_i, powers);
-        if (updates[nu])
-            nu++;
-    }
-    if (b.failed)
-        goto out;
-    if (nu == 0) {
-        sl__b_fail(&b, SL_INVALID_ARGUMENT, "the loss '%s' depends on none of the variables",
-                   sl_node_name(loss.node));
-        goto out;
-    }
-    /* after the updates: Adam's beta powers, then the global step */
-    sl_node_builder *nb;
-    sl_node *after[3];
-    int na = 0;
-    if (o->kind == SL_OPTIMIZER_ADAM) {
-        for (int k = 0; k < 2; k++) {
-            nb = sl__b_begin(&b, "Assign");
-            sl__b_in(&b, nb, powers[k]);
-            sl__b_in(&b, nb, sl__b_binary(&b, "Mul", powers[k], sl__b_scalar(&b, dt, k ? o->beta2 : o->beta1)));
-            for (int i = 0; nb && i < nu; i++)
-                sl_node_builder_add_control_input(nb, updates[i]);
-            after[na++] = sl__b_end_node(&b, nb);
+        if (b.failed)
+            goto out;
+        if (nu == 0) {
+            sl__b_fail(&b, SL_INVALID_ARGUMENT, "the loss '%s' depends on none of the variables",
+                       sl_node_name(losses[l].node));
+            goto out;
         }
+        /* after the updates: Adam's beta powers, then the global step */
+        sl_node_builder *nb;
+        sl_node *after[3];
+        int na = 0;
+        if (o->kind == SL_OPTIMIZER_ADAM) {
+            for (int k = 0; k < 2; k++) {
+                nb = sl__b_begin(&b, "Assign");
+                sl__b_in(&b, nb, powers[k]);
+                sl__b_in(&b, nb,
+                         sl__b_binary(&b, "Mul", powers[k], sl__b_scalar(&b, dt, k ? o->beta2 : o->beta1)));
+                for (int i = 0; nb && i < nu; i++)
+                    sl_node_builder_add_control_input(nb, updates[i]);
+                after[na++] = sl__b_end_node(&b, nb);
+            }
+        }
+        nb = sl__b_begin(&b, "AssignAdd");
+        sl__b_in(&b, nb, gstep);
+        sl__b_in(&b, nb, sl__b_scalar(&b, SL_DTYPE_INT64, 1));
+        for (int i = 0; nb && i < nu; i++)
+            sl_node_builder_add_control_input(nb, updates[i]);
+        after[na++] = sl__b_end_node(&b, nb);
+        char tname[32];
+        if (l == 0)
+            snprintf(tname, sizeof(tname), "train");
+        else
+            snprintf(tname, sizeof(tname), "train_%d", l);
+        nb = sl__b_begin_named(&b, "NoOp", tname);
+        for (int i = 0; nb && i < nu; i++)
+            sl_node_builder_add_control_input(nb, updates[i]);
+        for (int i = 0; nb && i < na; i++)
+            if (after[i])
+                sl_node_builder_add_control_input(nb, after[i]);
+        trains[l] = sl__b_end_node(&b, nb);
     }
-    nb = sl__b_begin(&b, "AssignAdd");
-    sl__b_in(&b, nb, gstep);
-    sl__b_in(&b, nb, sl__b_scalar(&b, SL_DTYPE_INT64, 1));
-    for (int i = 0; nb && i < nu; i++)
-        sl_node_builder_add_control_input(nb, updates[i]);
-    after[na++] = sl__b_end_node(&b, nb);
-    nb = sl__b_begin_named(&b, "NoOp", "train");
-    for (int i = 0; nb && i < nu; i++)
-        sl_node_builder_add_control_input(nb, updates[i]);
-    for (int i = 0; nb && i < na; i++)
-        if (after[i])
-            sl_node_builder_add_control_input(nb, after[i]);
-    train = sl__b_end_node(&b, nb);
 out:
     if (pushed)
         sl_graph_pop_scope(g);
     sl_free(grads);
+    sl_free(slots);
     sl_free(updates);
-    if (b.failed || !train) {
+    bool all = !b.failed;
+    for (int l = 0; all && l < nlosses; l++)
+        all = trains[l] != NULL;
+    if (!all) {
         sl__graph_truncate(g, n0);
-        return NULL;
+        for (int l = 0; l < nlosses; l++)
+            trains[l] = NULL;
+        if (sl_status_code(status) == SL_OK)
+            sl_status_set(status, SL_INTERNAL, "minimize failed");
+        return sl_status_code(status);
     }
     sl_status_clear(status);
-    return train;
+    return SL_OK;
 }

@@ -1,7 +1,8 @@
 /* Master and workers over the in-process transport: a graph split over
  * three tasks (ps, worker 0, worker 1) gives the numbers of one process,
  * step after step with a variable updated across tasks; a task that goes
- * away fails the step with its name; a task that comes back is used again. */
+ * away fails the step with its name; a task that comes back is used again;
+ * a while loop whose body would cross tasks is refused, naming the loop. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -154,11 +155,80 @@ static void test_lost_task_fails_step_naming_it(void **state)
     sl_status_free(st);
 }
 
+/* i = 0; while (i < 3) i = i + 1, with the loop's Add on @ADD@. */
+static sl_graph *loop_graph(const char *add_device, sl_status *st)
+{
+#define T_INT "attr { key: 'T' value { type: DT_INT32 } }"
+#define W0 "device: '/job:worker/task:0' "
+#define CONST_INT(name, v) "node { name: '" name "' op: 'Const' " W0 "attr { key: 'dtype' value { type: DT_INT32 } } " \
+    "attr { key: 'value' value { tensor { dtype: DT_INT32 tensor_shape { } int_val: " #v " } } } }\n"
+#define ENTER(name, in, constant) "node { name: '" name "' op: 'Enter' input: '" in "' " W0 T_INT \
+    " attr { key: 'frame_name' value { s: 'count' } } attr { key: 'is_constant' value { b: " constant " } }" \
+    " attr { key: 'parallel_iterations' value { i: 10 } } }\n"
+    static const char text[] =
+        CONST_INT("i0", 0) CONST_INT("limit", 3) CONST_INT("one", 1)
+        ENTER("enter", "i0", "false") ENTER("limit_in", "limit", "true") ENTER("one_in", "one", "true")
+        "node { name: 'merge' op: 'Merge' input: 'enter' input: 'next' " W0 T_INT
+        " attr { key: 'N' value { i: 2 } } }\n"
+        "node { name: 'less' op: 'Less' input: 'merge' input: 'limit_in' " W0 T_INT " }\n"
+        "node { name: 'cond' op: 'LoopCond' input: 'less' " W0 "}\n"
+        "node { name: 'switch' op: 'Switch' input: 'merge' input: 'cond' " W0 T_INT " }\n"
+        "node { name: 'exit' op: 'Exit' input: 'switch' " W0 T_INT " }\n"
+        "node { name: 'body' op: 'Identity' input: 'switch:1' " W0 T_INT " }\n"
+        "node { name: 'add' op: 'Add' input: 'body' input: 'one_in' device: '@ADD@' " T_INT " }\n"
+        "node { name: 'next' op: 'NextIteration' input: 'add' " W0 T_INT " }\n"
+        "node { name: 'out' op: 'Identity' input: 'exit' " W0 T_INT " }\n";
+#undef T_INT
+#undef W0
+#undef CONST_INT
+#undef ENTER
+    char buf[sizeof(text) + 64];
+    const char *at = strstr(text, "@ADD@");
+    snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - text), text, add_device, at + 5);
+    sl_graph *g = sl_graph_new(st);
+    if (sl_graph_import_text(g, buf, strlen(buf), "loop", NULL, st) != SL_OK)
+        fail_msg("loop graph: %s", sl_status_message(st));
+    return g;
+}
+
+/* A loop on one task runs; one whose body would cross tasks is refused
+ * before anything is registered, naming the loop and the edge. */
+static void test_loop_split_across_tasks_is_refused(void **state)
+{
+    fixture *f = *state;
+    sl_status *st = sl_status_new();
+    sl_graph *g = loop_graph("/job:worker/task:0", st);
+    sl_dist_session *ds = sl_dist_session_new(g, f->cluster, f->t, NULL, st);
+    if (!ds)
+        fail_msg("a loop on one task: %s", sl_status_message(st));
+    const char *fetch[] = {"out"};
+    sl_tensor *out = NULL;
+    if (sl_dist_session_run(ds, NULL, NULL, NULL, 0, fetch, &out, 1, NULL, 0, NULL, st) != SL_OK)
+        fail_msg("running the loop: %s", sl_status_message(st));
+    assert_int_equal(*(int32_t *)sl_tensor_data(out), 3);
+    sl_tensor_unref(out);
+    sl_dist_session_free(ds);
+    sl_graph_free(g);
+
+    g = loop_graph("/job:worker/task:1", st);
+    ds = sl_dist_session_new(g, f->cluster, f->t, NULL, st);
+    assert_null(ds);
+    assert_int_equal(sl_status_code(st), SL_UNIMPLEMENTED);
+    const char *msg = sl_status_message(st);
+    if (!strstr(msg, "while loop 'count'") || !strstr(msg, "'body' on /job:worker/replica:0/task:0") ||
+        !strstr(msg, "'add' on /job:worker/replica:0/task:1"))
+        fail_msg("the error should name the loop and the edge: %s", msg);
+    printf("# %s\n", msg);
+    sl_graph_free(g);
+    sl_status_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_split_graph_matches_one_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_task_fails_step_naming_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loop_split_across_tasks_is_refused, setup, teardown),
     };
     return cmocka_run_group_tests_name("master-inproc", tests, NULL, NULL);
 }

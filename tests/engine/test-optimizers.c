@@ -214,6 +214,66 @@ static void test_optimizers_decay_and_clipping(void **state)
     run_case(&o, NULL);
 }
 
+/* One optimizer over two losses (asynchronous data parallelism): the slots
+ * and beta powers are shared, so alternating the two train ops is the same
+ * sequence of updates as one train op run as often. */
+static void test_optimizers_minimize_each_shares_state(void **state)
+{
+    (void)state;
+    make_data();
+    static const sl_optimizer_kind kinds[] = {SL_OPTIMIZER_ADAM, SL_OPTIMIZER_MOMENTUM, SL_OPTIMIZER_RMSPROP};
+    for (size_t c = 0; c < sizeof(kinds) / sizeof(kinds[0]); c++) {
+        sl_status *st = sl_status_new();
+        sl_graph *g = sl_graph_new(st);
+        sl_output w;
+        sl_output loss = build(g, &w);
+        sl_optimizer_options o;
+        sl_optimizer_options_init(&o, kinds[c]);
+        o.learning_rate = 0.05;
+        o.momentum = kinds[c] == SL_OPTIMIZER_RMSPROP ? 0.5 : o.momentum;
+        sl_output losses[2] = {loss, loss};
+        sl_node *trains[2] = {NULL, NULL};
+        if (sl_optimizer_minimize_each(g, &o, losses, 2, &w, 1, trains, st) != SL_OK)
+            fail_msg("%s: %s", sl_optimizer_name(o.kind), sl_status_message(st));
+        char name[64];
+        snprintf(name, sizeof(name), "%s/train_1", sl_optimizer_name(o.kind));
+        assert_string_equal(sl_node_name(trains[1]), name);
+        int slot_vars = 0;
+        for (int i = 0; i < sl_graph_num_nodes(g); i++)
+            if (!strcmp(sl_node_op_type(sl_graph_node(g, i)), "VariableV2"))
+                slot_vars++;
+        /* w, global_step, the slots once (and Adam's two beta powers) */
+        int slots = kinds[c] == SL_OPTIMIZER_MOMENTUM ? 1 : 2;
+        assert_int_equal(slot_vars, 2 + slots + (kinds[c] == SL_OPTIMIZER_ADAM ? 2 : 0));
+        sl_node *init = sl_variables_initializer(g, "init", st);
+        sl_session *s = sl_session_new(g, NULL, st);
+        assert_non_null(s);
+        const sl_node *targets[1] = {init};
+        assert_int_equal(sl_session_run_outputs(s, NULL, NULL, NULL, 0, NULL, NULL, 0, targets, 1, NULL, st), SL_OK);
+        for (int i = 0; i < STEPS; i++) {
+            targets[0] = trains[i % 2];
+            if (sl_session_run_outputs(s, NULL, NULL, NULL, 0, NULL, NULL, 0, targets, 1, NULL, st) != SL_OK)
+                fail_msg("%s step %d: %s", sl_optimizer_name(o.kind), i, sl_status_message(st));
+        }
+        sl_output gs = {sl_graph_find_node(g, "global_step"), 0};
+        sl_tensor *out[2] = {NULL, NULL};
+        sl_output fetch[2] = {w, gs};
+        assert_int_equal(sl_session_run_outputs(s, NULL, NULL, NULL, 0, fetch, out, 2, NULL, 0, NULL, st), SL_OK);
+        double ref[D];
+        reference(&o, ref);
+        const double *got = sl_tensor_data(out[0]);
+        for (int k = 0; k < D; k++)
+            if (fabs(got[k] - ref[k]) > 1e-9 * fmax(1, fabs(ref[k])))
+                fail_msg("%s: w[%d] = %.12g, reference %.12g", sl_optimizer_name(o.kind), k, got[k], ref[k]);
+        assert_int_equal(*(int64_t *)sl_tensor_data(out[1]), STEPS);
+        sl_tensor_unref(out[0]);
+        sl_tensor_unref(out[1]);
+        sl_session_free(s);
+        sl_graph_free(g);
+        sl_status_free(st);
+    }
+}
+
 static void test_optimizers_errors(void **state)
 {
     (void)state;
@@ -244,6 +304,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_optimizers_match_reference_updates),
         cmocka_unit_test(test_optimizers_decay_and_clipping),
+        cmocka_unit_test(test_optimizers_minimize_each_shares_state),
         cmocka_unit_test(test_optimizers_errors),
     };
     return cmocka_run_group_tests_name("optimizers", tests, NULL, NULL);

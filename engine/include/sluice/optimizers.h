@@ -99,6 +99,19 @@ SL_API const char *sl_optimizer_name(sl_optimizer_kind kind);
 SL_API sl_node *sl_optimizer_minimize(sl_graph *graph, const sl_optimizer_options *opts, sl_output loss,
                                       const sl_output *vars, int num_vars, sl_status *status);
 
+/* One optimizer over several losses (asynchronous data-parallel training,
+ * paper 4.4 and Figure 7: each replica's loss updates the shared
+ * variables on its own).  The slots, the learning rate and Adam's beta
+ * powers are made once and shared; each loss gets its own gradients
+ * ("gradients/", "gradients_1/", ...), Apply* updates, beta-power steps
+ * and global-step increment, under one train op per loss in trains[]
+ * ("<Name>/train", "<Name>/train_1", ...).  Running trains[l] applies
+ * loss l's gradients alone.  With one loss it is sl_optimizer_minimize().
+ * SL_OK, or the status with the graph unchanged and trains[] NULL. */
+SL_API sl_code sl_optimizer_minimize_each(sl_graph *graph, const sl_optimizer_options *opts, const sl_output *losses,
+                                          int num_losses, const sl_output *vars, int num_vars, sl_node **trains,
+                                          sl_status *status);
+
 /* The learning-rate tensor the options describe (a Const, or a function of
  * the global step), of dtype; {NULL, 0} + status on failure. */
 SL_API sl_output sl_learning_rate(sl_graph *graph, const sl_optimizer_options *opts, sl_dtype dtype,
