@@ -288,6 +288,8 @@ int main(int argc, char **argv)
         check(dys[0].node != NULL, "dloss");
     }
     check(sl_add_gradients(g, ys, ny, xs, nx, ny == 2 ? dys : NULL, dxs, st) == SL_OK, "sl_add_gradients");
+    if (getenv("GRAD_MODEL_DUMP")) /* debugging aid: the graph with its gradients, as text */
+        check(sl_graph_save(g, getenv("GRAD_MODEL_DUMP"), st) == SL_OK, "dump the graph");
     for (int i = 0; i < nx; i++)
         if (!dxs[i].node) {
             fprintf(stderr, "grad-model: no gradient for input %d\n", i);
