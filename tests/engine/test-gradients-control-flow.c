@@ -375,6 +375,82 @@ static void test_backward_loop_runs_forward_trip_count(void **state)
     sl_status_free(st);
 }
 
+/* The stacks go with the step: after a step of 200 iterations the engine
+ * holds what it held after a step of none (the tensors pushed are freed
+ * when the step's frames let go of the stack handles).  The 400 tensors
+ * pushed would hold over 19 KB; a few bytes of bookkeeping may differ. */
+static void test_while_stacks_freed_with_the_step(void **state)
+{
+    (void)state;
+    sl_status *st = sl_status_new();
+    sl_graph *g = sl_graph_new(st);
+    model m = {0};
+    build_while(g, &m);
+    sl_output dxs[MAX_IN];
+    assert_int_equal(sl_add_gradients(g, &m.y, 1, m.ins, m.nin, NULL, dxs, st), SL_OK);
+    sl_session_options so = SL_SESSION_OPTIONS_INIT;
+    so.inter_op_threads = 1;
+    sl_session *s = sl_session_new(g, &so, st);
+    sl_tensor *vals[4];
+    for (int i = 0; i < 3; i++)
+        vals[i] = random_tensor(sl_node_output_shape(m.ins[i].node, 0), -0.9, 0.9);
+    sl_output feeds[4] = {m.ins[0], m.ins[1], m.ins[2], m.param};
+    int64_t in_use[3];
+    const int trips[3] = {0, 0, 200};
+    for (int k = 0; k < 3; k++) {
+        vals[3] = scalar_tensor(SL_DTYPE_INT32, trips[k]);
+        sl_tensor *grads[3] = {0};
+        assert_int_equal(sl_session_run_outputs(s, NULL, feeds, vals, 4, dxs, grads, 3, NULL, 0, NULL, st), SL_OK);
+        for (int i = 0; i < 3; i++)
+            sl_tensor_unref(grads[i]);
+        sl_tensor_unref(vals[3]);
+        sl_alloc_stats as;
+        sl_alloc_get_stats(&as);
+        in_use[k] = as.bytes_in_use;
+    }
+    printf("# bytes in use after steps of 0, 0, 200 iterations: %lld %lld %lld\n", (long long)in_use[0],
+           (long long)in_use[1], (long long)in_use[2]);
+    assert_true(in_use[2] <= in_use[1] + 256);
+    for (int i = 0; i < 3; i++)
+        sl_tensor_unref(vals[i]);
+    sl_session_free(s);
+    sl_graph_free(g);
+    sl_status_free(st);
+}
+
+/* Each allocation failing in turn: an error or success, never a crash, a
+ * leak (under valgrind) or a half-built graph. */
+static void test_while_gradients_oom(void **state)
+{
+    (void)state;
+    sl_status *st = sl_status_new();
+    int failures = 0;
+    for (int nth = 1; nth < 20000; nth++) {
+        sl_graph *g = sl_graph_new(st);
+        model m = {0};
+        build_while(g, &m);
+        int n = sl_graph_num_nodes(g);
+        sl_output dxs[MAX_IN];
+        sl_alloc_fail_nth(nth, 0);
+        sl_code c = sl_add_gradients(g, &m.y, 1, m.ins, m.nin, NULL, dxs, st);
+        int fired = sl_alloc_fault_fired();
+        sl_alloc_fail_nth(0, 0);
+        if (c != SL_OK) {
+            assert_true(fired);
+            assert_int_equal(sl_graph_num_nodes(g), n);
+            failures++;
+        }
+        sl_graph_free(g);
+        if (!fired) {
+            assert_int_equal(c, SL_OK);
+            break;
+        }
+    }
+    printf("# %d injected allocation failures, each left the graph as it was\n", failures);
+    assert_true(failures > 100);
+    sl_status_free(st);
+}
+
 /* ---- no gradient, and clear errors ------------------------------------ */
 
 static void test_while_no_gradient_cases(void **state)
@@ -482,6 +558,8 @@ int main(void)
         cmocka_unit_test(test_while_gradient_matches_finite_differences),
         cmocka_unit_test(test_while_two_variables_unused_exit),
         cmocka_unit_test(test_backward_loop_runs_forward_trip_count),
+        cmocka_unit_test(test_while_stacks_freed_with_the_step),
+        cmocka_unit_test(test_while_gradients_oom),
         cmocka_unit_test(test_while_no_gradient_cases),
         cmocka_unit_test(test_while_unimplemented_cases_are_clear),
     };
