@@ -30,9 +30,9 @@
  * gradients of loop invariants (weights captured by the body) are summed
  * over the iterations.  The pushes are only added here, and only run in
  * steps that fetch something needing them; the stacks are freed with the
- * step.  See engine/train/grad/while-grad.c.  Not implemented yet
- * (SL_UNIMPLEMENTED naming the node): a loop inside a loop, a cond inside a
- * loop, RefSwitch/RefMerge, and ys or xs inside a loop body.
+ * step.  Loops nest.  See engine/train/grad/while-grad.c.  Not implemented
+ * yet (SL_UNIMPLEMENTED naming the node): a cond inside a loop,
+ * RefSwitch/RefMerge, and ys or xs inside a loop body.
  *
  * Thread-safety: sl_add_gradients() modifies the graph: it needs the same
  * exclusive access as any node builder.  The registry is filled once

@@ -51,8 +51,19 @@
  * engine/runtime/stack-kernels.c): held by the two loops' frames, it goes
  * with the step, and so do the tensors left on it.
  *
- * Not implemented (SL_UNIMPLEMENTED, naming the node): nested loops, a
- * cond inside a loop, loops whose structure is not tf.while_loop's. */
+ * Nested loops.  An inner loop's gradient is built while the outer body is
+ * walked, so it lands in the outer backward body.  Its stacks are made
+ * outside every loop and their handles enter through the enclosing
+ * loops; since an outer iteration's inner pushes all come before the next
+ * outer iteration's (the inner trip count, stacked by the outer loop, is
+ * pushed when the inner loop ends, and the outer counter waits for that
+ * push) and each outer backward iteration waits for its inner backward
+ * loop to end, one stack per value keeps every push and pop in order.
+ * Values the inner gradient reads from the outer body go through the
+ * outer loop's own stacks.
+ *
+ * Not implemented (SL_UNIMPLEMENTED, naming the node): a cond inside a
+ * loop, loops whose structure is not tf.while_loop's. */
 #include "config.h"
 
 #include <stdio.h>
@@ -75,6 +86,7 @@ typedef struct grad_var {
 
 struct sl__loop_grad {
     int frame;                /* the forward frame */
+    sl__loop_grad *parent;    /* the enclosing loop's, NULL at the top level */
     int exits_done;           /* exits (on the walk) reached so far */
     bool started;             /* the backward loop exists */
     char *bframe;             /* the backward frame's name (owned) */
@@ -203,6 +215,35 @@ static void pop_scopes(sl_graph *g, int n)
         sl_graph_pop_scope(g);
 }
 
+static sl_output backward_value(sl__walk *w, sl__loop_grad *lg, sl_output v);
+static sl_output stack_value(sl__walk *w, sl__loop_grad *lg, sl_output v);
+
+/* A constant of the frame around lg's forward loop: a control input from
+ * the enclosing loop's forward pivot runs it once per enclosing
+ * iteration. */
+static sl_output scalar_outside(sl_b *b, const sl__loop_grad *lg, int32_t v)
+{
+    return lg->parent ? scalar_in(b, v, lg->parent->f_pivot) : sl__b_scalar_i32(b, v);
+}
+
+/* Moves the new nodes [mark, now), built for the frame around lg's
+ * backward loop, into the enclosing backward loop (nothing at the top). */
+static void adopt_outside(sl__walk *w, const sl__loop_grad *lg, int mark)
+{
+    if (lg->parent)
+        sl__while_grad_adopt(w, lg->parent, mark, NULL, 0);
+}
+
+/* A handle made outside every loop (a stack), entered into lg's forward
+ * frame (forward) or backward frame, through the enclosing loops. */
+static sl_output enter_chain(sl__walk *w, sl__loop_grad *lg, sl_output h, bool forward)
+{
+    if (lg->parent)
+        h = enter_chain(w, lg->parent, h, forward);
+    const char *frame = forward ? w->cf->frames[lg->frame].name : lg->bframe;
+    return (sl_output){enter(&w->b, h, frame, true, lg->parallel), 0};
+}
+
 /* ---- The two counters ------------------------------------------------- */
 
 /* Builds the forward counter and the backward loop's counter, condition
@@ -213,7 +254,7 @@ static void build_counters(sl__walk *w, sl__loop_grad *lg)
     const sl__cf_frame *fr = frame_of(w, lg);
     sl_output lc = {fr->loop_cond, 0};
 
-    sl_node *ce = enter(b, sl__b_scalar_i32(b, 0), fr->name, false, lg->parallel);
+    sl_node *ce = enter(b, scalar_outside(b, lg, 0), fr->name, false, lg->parallel);
     sl_node *cm = ce ? merge_self(b, (sl_output){ce, 0}) : NULL;
     sl_node *cs = cm ? node2(b, "Switch", (sl_output){cm, 0}, lc) : NULL;
     sl_output n_fwd = cs ? sl__b_unary(b, "Exit", (sl_output){cs, 0}) : SL_NO_OUTPUT;
@@ -222,7 +263,11 @@ static void build_counters(sl__walk *w, sl__loop_grad *lg)
     if (lg->f_add)
         close_loop(b, cm, (sl_output){lg->f_add, 0});
 
-    sl_node *be = sl__has(n_fwd) ? enter(b, n_fwd, lg->bframe, false, lg->parallel) : NULL;
+    /* inside another loop, the trip count of each of its iterations is
+     * stacked by that loop like any forward value; pushing it after the
+     * inner loop ends also keeps the inner loops' pushes in order */
+    sl_output n_init = lg->parent && sl__has(n_fwd) ? stack_value(w, lg->parent, n_fwd) : n_fwd;
+    sl_node *be = sl__has(n_init) ? enter(b, n_init, lg->bframe, false, lg->parallel) : NULL;
     sl_node *bm = be ? merge_self(b, (sl_output){be, 0}) : NULL;
     sl_node *more = bm ? node2(b, "Greater", (sl_output){bm, 0}, scalar_in(b, 0, bm)) : NULL;
     lg->b_pred = more ? sl__b_unary(b, "LoopCond", (sl_output){more, 0}) : SL_NO_OUTPUT;
@@ -231,6 +276,10 @@ static void build_counters(sl__walk *w, sl__loop_grad *lg)
     lg->b_sub = lg->b_pivot ? node2(b, "Sub", (sl_output){lg->b_pivot, 0}, scalar_in(b, 1, lg->b_pivot)) : NULL;
     if (lg->b_sub)
         close_loop(b, bm, (sl_output){lg->b_sub, 0});
+    /* the enclosing backward iteration ends after this loop's pops */
+    sl_output done = lg->parent && bs ? sl__b_unary(b, "Exit", (sl_output){bs, 0}) : SL_NO_OUTPUT;
+    if (sl__has(done))
+        control(b, lg->parent->b_sub, done.node);
 }
 
 /* A loop variable of the backward loop starting from `init` (outside):
@@ -265,11 +314,12 @@ static sl_output stack_value(sl__walk *w, sl__loop_grad *lg, sl_output v)
         sl_node_builder_set_attr_string(nb, "stack_name", name, strlen(name));
     }
     sl_node *stack = sl__b_end_node(b, nb);
-    sl_node *hf = stack ? enter(b, (sl_output){stack, 0}, fr->name, true, lg->parallel) : NULL;
+    (void)fr;
+    sl_node *hf = stack ? enter_chain(w, lg, (sl_output){stack, 0}, true).node : NULL;
     sl_node *push = hf ? node2(b, "StackPushV2", (sl_output){hf, 0}, v) : NULL;
     if (push && control(b, push, lg->f_pivot))
         control(b, lg->f_add, push);
-    sl_node *hb = push ? enter(b, (sl_output){stack, 0}, lg->bframe, true, lg->parallel) : NULL;
+    sl_node *hb = push ? enter_chain(w, lg, (sl_output){stack, 0}, false).node : NULL;
     nb = hb ? sl__b_begin(b, "StackPopV2") : NULL;
     sl__b_in(b, nb, (sl_output){hb, 0});
     if (nb) {
@@ -299,6 +349,17 @@ static sl_output copy_const(sl__walk *w, sl__loop_grad *lg, const sl_node *c)
     return o;
 }
 
+/* Forward value v of the frame around lg's loop, entered into the
+ * backward loop (through the enclosing backward loop's own mapping). */
+static sl_output outer_value(sl__walk *w, sl__loop_grad *lg, sl_output v)
+{
+    if (lg->parent)
+        v = backward_value(w, lg->parent, v);
+    if (!sl__has(v))
+        return SL_NO_OUTPUT;
+    return (sl_output){enter(&w->b, v, lg->bframe, true, lg->parallel), 0};
+}
+
 /* What stands for forward value v inside the backward loop (made once). */
 static sl_output backward_value(sl__walk *w, sl__loop_grad *lg, sl_output v)
 {
@@ -310,9 +371,9 @@ static sl_output backward_value(sl__walk *w, sl__loop_grad *lg, sl_output v)
     const char *op = sl_node_op_type(v.node);
     sl_output r = SL_NO_OUTPUT;
     if (f == fr->parent) {
-        r = (sl_output){enter(&w->b, v, lg->bframe, true, lg->parallel), 0};          /* outer tensor */
+        r = outer_value(w, lg, v);                                    /* a tensor from outside */
     } else if (f == lg->frame && sl__cf_is_const_enter(v.node)) {
-        r = (sl_output){enter(&w->b, sl_node_input(v.node, 0), lg->bframe, true, lg->parallel), 0};
+        r = outer_value(w, lg, sl_node_input(v.node, 0));             /* an invariant */
     } else if (f == lg->frame && !strcmp(op, "Const")) {
         r = copy_const(w, lg, v.node);
     } else if (f == lg->frame) {
@@ -396,10 +457,8 @@ static sl_code build(sl__walk *w, sl__loop_grad *lg)
     sl_graph *g = w->g;
     grad_var *gv = NULL;
     sl_code rc = SL_OK;
-    if (fr->parent != 0)
-        return sl__b_fail(b, SL_UNIMPLEMENTED,
-                          "loop '%s': gradients of a while_loop inside another loop are not implemented yet",
-                          fr->name);
+    if (fr->parent != 0 && !lg->parent)
+        return sl__b_fail(b, SL_INTERNAL, "loop '%s' reached before the loop around it", fr->name);
     if (!fr->structure_ok)
         return sl__b_fail(b, SL_UNIMPLEMENTED, "loop '%s': cannot differentiate: %s", fr->name, fr->why);
     bool any = false;
@@ -431,8 +490,11 @@ static sl_code build(sl__walk *w, sl__loop_grad *lg)
         if (!w->between[sl_node_id(v->merge)])
             continue;
         sl_output g0 = exit_grad(w, v->exit);
-        if (!sl__has(g0))
+        if (!sl__has(g0)) {
+            int mark = sl_graph_num_nodes(g);
             g0 = sl__b_zeros_like(b, v->exit ? (sl_output){v->exit, 0} : sl_node_input(v->enter, 0));
+            adopt_outside(w, lg, mark);
+        }
         gv[i] = backward_var(w, lg, g0);
     }
     pop_scopes(g, pushed);
@@ -476,7 +538,10 @@ static sl_code build(sl__walk *w, sl__loop_grad *lg)
         sl_output d = sl__walk_sum(w, (sl_output){e, 0});
         if (!sl__has(d))
             continue;
-        grad_var acc = backward_var(w, lg, sl__b_zeros_like(b, sl_node_input(e, 0)));
+        int mark = sl_graph_num_nodes(g);
+        sl_output zeros = sl__b_zeros_like(b, sl_node_input(e, 0));
+        adopt_outside(w, lg, mark);
+        grad_var acc = backward_var(w, lg, zeros);
         if (b->failed)
             break;
         close_loop(b, acc.merge, sl__b_binary(b, "AddV2", acc.body, d));
@@ -505,6 +570,8 @@ sl_code sl__while_grad_exit(sl__walk *w, sl_node *exit)
         if (!lg)
             return sl__b_fail(&w->b, SL_RESOURCE_EXHAUSTED, "out of memory differentiating a loop");
         lg->frame = f;
+        int p = w->cf->frames[f].parent;
+        lg->parent = p > 0 ? w->loops[p] : NULL;
     }
     const sl__cf_frame *fr = frame_of(w, lg);
     int on_walk = 0;
