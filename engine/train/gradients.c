@@ -275,12 +275,6 @@ static sl_code process(walk *w, sl_node *n)
                         len ? ": " : "", (int)len, msg);
         goto out;
     }
-    if (kind == SL_CF_COND && lg) {
-        rc = sl__b_fail(&w->b, SL_UNIMPLEMENTED,
-                        "node '%s' (%s): gradients of a cond inside a while_loop are not implemented yet",
-                        sl_node_name(n), type);
-        goto out;
-    }
     const sl_grad_entry *e = lookup(type);
     if (!e) {
         rc = sl__b_fail(&w->b, kind == SL_CF_NONE ? SL_NOT_FOUND : SL_UNIMPLEMENTED,

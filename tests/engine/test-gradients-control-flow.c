@@ -3,7 +3,8 @@
  * branches), of while_loops whose trip count is a tensor fed at run time
  * (0, 1 and several iterations; one and two float loop variables, an
  * exit nobody uses, captured weights; a loop nested in a loop whose trip
- * count changes with the outer iteration), the backward loop's trip count and
+ * count changes with the outer iteration; a cond in a loop body taking
+ * either branch by iteration), the backward loop's trip count and
  * stack traffic read from step stats, no pushes when only the forward
  * loop runs, and the cases that give no gradient or a clear error. */
 #include "graph-helpers.h"
@@ -223,6 +224,61 @@ static void build_nested(sl_graph *g, model *m)
     sl_status_free(st);
 }
 
+/* A cond inside a loop body. */
+static sl_code body_with_cond(sl_cf_ctx *c, const sl_output *in, int n, sl_output *out, void *arg, sl_status *st)
+{
+    (void)n;
+    loop_arg *a = arg;
+    sl_graph *g = sl_cf_ctx_graph(c);
+    out[0] = op2(g, "Add", in[0], const_in(c, SL_DTYPE_INT32, 1));
+    sl_output pred = op2(g, "Less", in[0], const_in(c, SL_DTYPE_INT32, 2));
+    sl_output b = capture(c, a->b);
+    return sl_cond(g, pred, &in[1], 1, cond_then, cond_else, &b, 1, &out[1], "inner", st);
+}
+
+/* A cond in a cond in a loop body (not implemented). */
+typedef struct nested_arg {
+    sl_output b;       /* first: cond_else reads it as its sl_output argument */
+    sl_output pred;
+} nested_arg;
+
+static sl_code nested_then(sl_cf_ctx *c, const sl_output *in, int n, sl_output *out, void *arg, sl_status *st)
+{
+    (void)n;
+    nested_arg *a = arg;
+    sl_output p = capture(c, a->pred), b = capture(c, a->b);
+    return sl_cond(sl_cf_ctx_graph(c), p, in, 1, cond_then, cond_else, &b, 1, out, "deep", st);
+}
+
+static sl_code body_with_nested_cond(sl_cf_ctx *c, const sl_output *in, int n, sl_output *out, void *arg,
+                                     sl_status *st)
+{
+    (void)n;
+    loop_arg *a = arg;
+    sl_graph *g = sl_cf_ctx_graph(c);
+    out[0] = op2(g, "Add", in[0], const_in(c, SL_DTYPE_INT32, 1));
+    static nested_arg na;
+    na = (nested_arg){capture(c, a->b), op2(g, "Less", in[0], const_in(c, SL_DTYPE_INT32, 2))};
+    return sl_cond(g, na.pred, &in[1], 1, nested_then, cond_else, &na, 1, &out[1], "inner", st);
+}
+
+/* while i < n: h = i < 2 ? h * h * b : tanh(h) + b   (x [3], b [3]) */
+static void build_cond_in_loop(sl_graph *g, model *m)
+{
+    sl_status *st = sl_status_new();
+    m->ins[0] = th_ph(g, "x", SL_DTYPE_DOUBLE, TH_DIMS(3));
+    m->ins[1] = th_ph(g, "b", SL_DTYPE_DOUBLE, TH_DIMS(3));
+    m->nin = 2;
+    m->param = th_ph(g, "n", SL_DTYPE_INT32, 0, NULL);
+    m->param_type = SL_DTYPE_INT32;
+    g_loop = (loop_arg){.n = m->param, .b = m->ins[1]};
+    sl_output vars[2] = {th_scalar_i32(g, 0), m->ins[0]}, outs[2];
+    if (sl_while_loop(g, vars, 2, loop_cond, body_with_cond, &g_loop, "loop", 3, outs, st) != SL_OK)
+        fail_msg("while: %s", sl_status_message(st));
+    m->y = outs[1];
+    sl_status_free(st);
+}
+
 /* ---- finite differences ------------------------------------------------ */
 
 static double urand(void)
@@ -334,6 +390,13 @@ static void test_nested_while_gradient_matches_finite_differences(void **state)
     (void)state;
     srand(17);
     check_model("nested while_loops, inner trip count = i", build_nested, (const double[]){0, 1, 4}, 3);
+}
+
+static void test_cond_inside_while_matches_finite_differences(void **state)
+{
+    (void)state;
+    srand(19);
+    check_model("cond inside a while_loop, both branches", build_cond_in_loop, (const double[]){0, 1, 4}, 3);
 }
 
 static void test_while_two_variables_unused_exit(void **state)
@@ -519,18 +582,6 @@ static void test_while_no_gradient_cases(void **state)
     sl_status_free(st);
 }
 
-/* A cond inside a loop body. */
-static sl_code body_with_cond(sl_cf_ctx *c, const sl_output *in, int n, sl_output *out, void *arg, sl_status *st)
-{
-    (void)n;
-    loop_arg *a = arg;
-    sl_graph *g = sl_cf_ctx_graph(c);
-    out[0] = op2(g, "Add", in[0], const_in(c, SL_DTYPE_INT32, 1));
-    sl_output pred = op2(g, "Less", in[0], const_in(c, SL_DTYPE_INT32, 2));
-    sl_output b = capture(c, a->b);
-    return sl_cond(g, pred, &in[1], 1, cond_then, cond_else, &b, 1, &out[1], "inner", st);
-}
-
 static void expect_unimplemented(sl_cf_build_fn body, const char *what)
 {
     sl_status *st = sl_status_new();
@@ -559,7 +610,7 @@ static void expect_unimplemented(sl_cf_build_fn body, const char *what)
 static void test_while_unimplemented_cases_are_clear(void **state)
 {
     (void)state;
-    expect_unimplemented(body_with_cond, "cond inside a while_loop");
+    expect_unimplemented(body_with_nested_cond, "cond nested in a cond inside a while_loop");
 
     /* a y inside the body */
     sl_status *st = sl_status_new();
@@ -583,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_while_gradient_matches_finite_differences),
         cmocka_unit_test(test_while_two_variables_unused_exit),
         cmocka_unit_test(test_nested_while_gradient_matches_finite_differences),
+        cmocka_unit_test(test_cond_inside_while_matches_finite_differences),
         cmocka_unit_test(test_backward_loop_runs_forward_trip_count),
         cmocka_unit_test(test_while_stacks_freed_with_the_step),
         cmocka_unit_test(test_while_gradients_oom),

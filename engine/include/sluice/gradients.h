@@ -30,8 +30,10 @@
  * gradients of loop invariants (weights captured by the body) are summed
  * over the iterations.  The pushes are only added here, and only run in
  * steps that fetch something needing them; the stacks are freed with the
- * step.  Loops nest.  See engine/train/grad/while-grad.c.  Not implemented
- * yet (SL_UNIMPLEMENTED naming the node): a cond inside a loop,
+ * step.  Loops nest, and a loop body may hold conds (values of a branch
+ * are pushed and popped only in the iterations that take it).  See
+ * engine/train/grad/while-grad.c.  Not implemented yet (SL_UNIMPLEMENTED
+ * naming the node): a cond nested in a cond inside a loop,
  * RefSwitch/RefMerge, and ys or xs inside a loop body.
  *
  * Thread-safety: sl_add_gradients() modifies the graph: it needs the same

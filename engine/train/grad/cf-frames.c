@@ -69,10 +69,102 @@ int sl__cf_output_frame(const sl__cf_info *info, const sl_node *n)
     return f;
 }
 
+int sl__cf_cond_of(const sl__cf_info *info, sl_output v, int *branch)
+{
+    int id = sl_node_id(v.node);
+    if (is_switch(v.node) && !is_loop_switch(v.node)) {
+        *branch = (unsigned char)v.index;
+        return id;
+    }
+    *branch = info->cond_branch[id];
+    return info->cond_switch[id];
+}
+
+static int cond_depth(const sl__cf_info *info, int sw)
+{
+    int d = 0;
+    for (; sw >= 0 && d < 1000; d++)
+        sw = info->cond_switch[sw];
+    return d;
+}
+
+/* Cond contexts in a topological order that ignores the loops' back
+ * edges (NextIteration -> Merge). */
+static bool cond_contexts(sl__cf_info *info, const sl_graph *g)
+{
+    int n = info->num_nodes;
+    int *indeg = sl_calloc((size_t)n + 1, sizeof(int)), *order = sl_calloc((size_t)n + 1, sizeof(int));
+    info->cond_switch = sl_malloc(((size_t)n + 1) * sizeof(int));
+    info->cond_branch = sl_calloc((size_t)n + 1, 1);
+    if (!indeg || !order || !info->cond_switch || !info->cond_branch) {
+        sl_free(indeg);
+        sl_free(order);
+        return false;
+    }
+    for (int id = 0; id < n; id++) {
+        sl_node *node = sl_graph_node(g, id);
+        info->cond_switch[id] = -1;
+        for (int k = 0; !is_next(node) && k < sl_node_num_out_edges(node); k++) {
+            int d = sl_node_id(sl_node_out_edge(node, k)->dst);
+            if (d < n)
+                indeg[d]++;
+        }
+    }
+    int head = 0, tail = 0;
+    for (int id = 0; id < n; id++)
+        if (indeg[id] == 0)
+            order[tail++] = id;
+    while (head < tail) {
+        int id = order[head++];
+        sl_node *node = sl_graph_node(g, id);
+        if (!is_next(node)) {
+            for (int k = 0; k < sl_node_num_out_edges(node); k++) {
+                int d = sl_node_id(sl_node_out_edge(node, k)->dst);
+                if (d < n && --indeg[d] == 0)
+                    order[tail++] = d;
+            }
+        }
+        if (is_enter(node) || is_exit(node) || is_next(node) || is_loop_merge(node) || is_loop_switch(node) ||
+            op_is(node, "LoopCond", NULL))
+            continue;   /* loop structure: outside any branch */
+        int best = -1, best_br = 0, best_depth = 0;
+        int ni = sl_node_num_inputs(node), nc = sl_node_num_control_inputs(node);
+        for (int i = 0; i < ni + nc; i++) {
+            sl_output src = i < ni ? sl_node_input(node, i) : (sl_output){sl_node_control_input(node, i - ni), -1};
+            int sid = sl_node_id(src.node), br = 0, sw;
+            if (sid >= n)
+                continue;
+            if (src.index >= 0)
+                sw = sl__cf_cond_of(info, src, &br);
+            else {
+                sw = info->cond_switch[sid];
+                br = info->cond_branch[sid];
+            }
+            int d = cond_depth(info, sw);
+            if (sw >= 0 && (best < 0 || d > best_depth)) {
+                best = sw;
+                best_br = br;
+                best_depth = d;
+            }
+        }
+        if (is_merge(node) && best >= 0) {   /* a cond's Merge closes the branch */
+            best_br = info->cond_branch[best];
+            best = info->cond_switch[best];
+        }
+        info->cond_switch[id] = best;
+        info->cond_branch[id] = (unsigned char)best_br;
+    }
+    sl_free(indeg);
+    sl_free(order);
+    return true;
+}
+
 void sl__cf_info_free(sl__cf_info *info)
 {
     if (!info)
         return;
+    sl_free(info->cond_switch);
+    sl_free(info->cond_branch);
     for (int f = 0; f < info->num_frames; f++) {
         sl_free(info->frames[f].name);
         sl_free(info->frames[f].vars);
@@ -229,6 +321,8 @@ sl__cf_info *sl__cf_info_new(const sl_graph *g, int n, sl_status *st)
     for (int f = 1; f < info->num_frames; f++)
         if (!collect_vars(info, g, f))
             goto err_oom;
+    if (!cond_contexts(info, g))
+        goto err_oom;
     sl_free(queue);
     return info;
 err_oom:

@@ -48,6 +48,8 @@ typedef struct sl__cf_frame {
 typedef struct sl__cf_info {
     int num_nodes;          /* nodes analysed: [0, num_nodes) */
     int *frame_of;          /* frame of each node; 0 is the root */
+    int *cond_switch;       /* the cond Switch whose branch the node's outputs are in, or -1 */
+    unsigned char *cond_branch; /* which output of that Switch: 0 false, 1 true */
     int num_frames;
     sl__cf_frame *frames;
 } sl__cf_info;
@@ -70,6 +72,14 @@ sl__cf_kind sl__cf_kind_of(const sl__cf_info *info, const sl_node *node);
 /* The frame node's outputs live in: its own, except for an Enter (the
  * frame it enters) and an Exit (the loop's parent). */
 int sl__cf_output_frame(const sl__cf_info *info, const sl_node *node);
+
+/* The cond branch forward value v is computed in: the id of the Switch
+ * that opens it (-1 when v is in no branch of its frame) and the branch
+ * (0 false, 1 true) in *branch.  Contexts follow TF's CondContext: a
+ * Switch's output k opens branch k, the cond's Merge closes it, any other
+ * node is in the innermost branch of its inputs (control inputs too), and
+ * loop frames start outside any branch. */
+int sl__cf_cond_of(const sl__cf_info *info, sl_output v, int *branch);
 
 /* Whether node is an Enter or RefEnter with is_constant set. */
 bool sl__cf_is_const_enter(const sl_node *node);

@@ -62,8 +62,14 @@
  * Values the inner gradient reads from the outer body go through the
  * outer loop's own stacks.
  *
- * Not implemented (SL_UNIMPLEMENTED, naming the node): a cond inside a
- * loop, loops whose structure is not tf.while_loop's. */
+ * Conds inside a loop.  The cond's own gradients (cond-grad.c) work as
+ * they are, their predicates read from stacks; a value computed inside a
+ * branch is pushed only when the branch runs, so its pop is gated by a
+ * Switch of the stack handle on the popped predicate, and the counters
+ * wait for a Merge of "pushed/popped" and "branch not taken".
+ *
+ * Not implemented (SL_UNIMPLEMENTED, naming the node): a cond nested in a
+ * cond inside a loop, loops whose structure is not tf.while_loop's. */
 #include "config.h"
 
 #include <stdio.h>
@@ -298,13 +304,50 @@ static grad_var backward_var(sl__walk *w, sl__loop_grad *lg, sl_output init)
 
 /* ---- Forward values inside the backward loop -------------------------- */
 
+/* A node that is live once `done` ran when the branch `branch` of `pred`
+ * is taken, and at once when it is not: what a counter waits for, so that
+ * a push or pop inside a cond branch, dead when the branch is not taken,
+ * does not make the counter dead (TF uses a ControlTrigger).  `pivot`
+ * runs once per iteration. */
+static sl_node *branch_sync(sl_b *b, sl_node *done, sl_output pred, int branch, sl_node *pivot)
+{
+    sl_output after = scalar_in(b, 0, done);
+    sl_node *sw = node2(b, "Switch", scalar_in(b, 0, pivot), pred);
+    if (!sw || !sl__has(after))
+        return NULL;
+    sl_output pair[2] = {after, {sw, 1 - branch}};
+    sl_node_builder *nb = sl__b_begin(b, "Merge");
+    if (nb)
+        sl_node_builder_add_input_list(nb, pair, 2);
+    return sl__b_end_node(b, nb);
+}
+
 /* A stack for forward value v: pushed in the forward body, popped in the
- * backward body.  Returns the pop. */
+ * backward body.  Returns the pop.  A value inside a cond branch of the
+ * body is pushed only in the iterations that take the branch, and popped
+ * only in theirs (the stack handle is switched on the popped predicate),
+ * as TF does. */
 static sl_output stack_value(sl__walk *w, sl__loop_grad *lg, sl_output v)
 {
     sl_b *b = &w->b;
     const sl__cf_frame *fr = frame_of(w, lg);
     sl_dtype t = sl__b_dtype(v);
+    int branch = 0;
+    int sw = sl_node_id(v.node) < w->n0 ? sl__cf_cond_of(w->cf, v, &branch) : -1;
+    sl_output pred = SL_NO_OUTPUT, pred_b = SL_NO_OUTPUT;
+    if (sw >= 0) {
+        sl_node *s = sl_graph_node(w->g, sw);
+        if (w->cf->cond_switch[sw] >= 0) {
+            sl__b_fail(b, SL_UNIMPLEMENTED,
+                       "node '%s' (%s): gradients of a cond nested in a cond inside a while_loop are not "
+                       "implemented yet", sl_node_name(v.node), sl_node_op_type(v.node));
+            return SL_NO_OUTPUT;
+        }
+        pred = sl_node_input(s, 1);
+        pred_b = backward_value(w, lg, pred);
+        if (!sl__has(pred_b))
+            return SL_NO_OUTPUT;
+    }
     sl_node_builder *nb = sl__b_begin(b, "StackV2");
     sl__b_in(b, nb, sl__b_scalar_i32(b, -1));
     if (nb) {
@@ -318,10 +361,14 @@ static sl_output stack_value(sl__walk *w, sl__loop_grad *lg, sl_output v)
     sl_node *hf = stack ? enter_chain(w, lg, (sl_output){stack, 0}, true).node : NULL;
     sl_node *push = hf ? node2(b, "StackPushV2", (sl_output){hf, 0}, v) : NULL;
     if (push && control(b, push, lg->f_pivot))
-        control(b, lg->f_add, push);
-    sl_node *hb = push ? enter_chain(w, lg, (sl_output){stack, 0}, false).node : NULL;
-    nb = hb ? sl__b_begin(b, "StackPopV2") : NULL;
-    sl__b_in(b, nb, (sl_output){hb, 0});
+        control(b, lg->f_add, sw < 0 ? push : branch_sync(b, push, pred, branch, lg->f_pivot));
+    sl_output hb = push ? enter_chain(w, lg, (sl_output){stack, 0}, false) : SL_NO_OUTPUT;
+    if (sw >= 0 && sl__has(hb)) {
+        sl_node *gate = node2(b, "Switch", hb, pred_b);
+        hb = gate ? (sl_output){gate, branch} : SL_NO_OUTPUT;
+    }
+    nb = sl__has(hb) ? sl__b_begin(b, "StackPopV2") : NULL;
+    sl__b_in(b, nb, hb);
     if (nb) {
         sl_node_builder_set_attr_type(nb, "elem_type", t);
         sl_node_builder_add_control_input(nb, lg->b_pivot);
@@ -330,7 +377,7 @@ static sl_output stack_value(sl__walk *w, sl__loop_grad *lg, sl_output v)
     if (!pop)
         return SL_NO_OUTPUT;
     pop->output_shapes[0] = *sl_node_output_shape(v.node, v.index);
-    control(b, lg->b_sub, pop);
+    control(b, lg->b_sub, sw < 0 ? pop : branch_sync(b, pop, pred_b, branch, lg->b_pivot));
     lg->num_stacks++;
     return (sl_output){pop, 0};
 }
