@@ -71,7 +71,8 @@ sl__loop_grad *sl__while_grad_of(sl__walk *w, const sl_node *n);
  * pops of stacks pushed by the forward loop (values that vary per
  * iteration) or Enters of the values from outside (invariants), and
  * nodes without inputs get the backward loop's pivot as a control input.
- * *o, when it names a forward value, is mapped the same way. */
+ * Each of outs[0..n_outs) that names a forward value is mapped the same
+ * way (outs may be NULL when n_outs is 0). */
 sl_code sl__while_grad_adopt(sl__walk *w, sl__loop_grad *lg, int mark, sl_output *outs, int n_outs);
 
 /* Frees the backward-loop states (not the graph nodes). */
