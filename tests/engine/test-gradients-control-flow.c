@@ -279,6 +279,41 @@ static void build_cond_in_loop(sl_graph *g, model *m)
     sl_status_free(st);
 }
 
+/* pred ? (while i < 3: h = tanh(h @ w + b) + 0.5 h)(x) : tanh(x)   (a loop in a branch) */
+static sl_code then_loop(sl_cf_ctx *c, const sl_output *in, int n, sl_output *out, void *arg, sl_status *st)
+{
+    (void)n;
+    loop_arg *a = arg;
+    static loop_arg inner;
+    inner = (loop_arg){.n = capture(c, a->n), .w = capture(c, a->w), .b = capture(c, a->b)};
+    sl_output vars[2] = {const_in(c, SL_DTYPE_INT32, 0), in[0]}, outs[2];
+    sl_code rc = sl_while_loop(sl_cf_ctx_graph(c), vars, 2, loop_cond, loop_body, &inner, "loop", 2, outs, st);
+    out[0] = outs[1];
+    return rc;
+}
+
+static sl_code else_tanh(sl_cf_ctx *c, const sl_output *in, int n, sl_output *out, void *arg, sl_status *st)
+{
+    (void)n, (void)arg, (void)st;
+    out[0] = op1(sl_cf_ctx_graph(c), "Tanh", in[0]);
+    return SL_OK;
+}
+
+static void build_loop_in_cond(sl_graph *g, model *m)
+{
+    sl_status *st = sl_status_new();
+    m->ins[0] = th_ph(g, "x", SL_DTYPE_DOUBLE, TH_DIMS(2, 3));
+    m->ins[1] = th_ph(g, "w", SL_DTYPE_DOUBLE, TH_DIMS(3, 3));
+    m->ins[2] = th_ph(g, "b", SL_DTYPE_DOUBLE, TH_DIMS(3));
+    m->nin = 3;
+    m->param = th_ph(g, "pred", SL_DTYPE_BOOL, 0, NULL);
+    m->param_type = SL_DTYPE_BOOL;
+    g_loop = (loop_arg){.n = th_scalar_i32(g, 3), .w = m->ins[1], .b = m->ins[2]};
+    if (sl_cond(g, m->param, &m->ins[0], 1, then_loop, else_tanh, &g_loop, 1, &m->y, "cond", st) != SL_OK)
+        fail_msg("cond: %s", sl_status_message(st));
+    sl_status_free(st);
+}
+
 /* ---- finite differences ------------------------------------------------ */
 
 static double urand(void)
@@ -397,6 +432,13 @@ static void test_cond_inside_while_matches_finite_differences(void **state)
     (void)state;
     srand(19);
     check_model("cond inside a while_loop, both branches", build_cond_in_loop, (const double[]){0, 1, 4}, 3);
+}
+
+static void test_while_inside_cond_matches_finite_differences(void **state)
+{
+    (void)state;
+    srand(23);
+    check_model("while_loop inside a cond, pred false, true", build_loop_in_cond, (const double[]){0, 1}, 2);
 }
 
 static void test_while_two_variables_unused_exit(void **state)
@@ -635,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_while_two_variables_unused_exit),
         cmocka_unit_test(test_nested_while_gradient_matches_finite_differences),
         cmocka_unit_test(test_cond_inside_while_matches_finite_differences),
+        cmocka_unit_test(test_while_inside_cond_matches_finite_differences),
         cmocka_unit_test(test_backward_loop_runs_forward_trip_count),
         cmocka_unit_test(test_while_stacks_freed_with_the_step),
         cmocka_unit_test(test_while_gradients_oom),

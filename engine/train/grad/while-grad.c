@@ -69,7 +69,8 @@
  * wait for a Merge of "pushed/popped" and "branch not taken".
  *
  * Not implemented (SL_UNIMPLEMENTED, naming the node): a cond nested in a
- * cond inside a loop, loops whose structure is not tf.while_loop's. */
+ * cond inside a loop, a loop in a cond inside a loop, loops whose
+ * structure is not tf.while_loop's. */
 #include "config.h"
 
 #include <stdio.h>
@@ -508,6 +509,13 @@ static sl_code build(sl__walk *w, sl__loop_grad *lg)
         return sl__b_fail(b, SL_INTERNAL, "loop '%s' reached before the loop around it", fr->name);
     if (!fr->structure_ok)
         return sl__b_fail(b, SL_UNIMPLEMENTED, "loop '%s': cannot differentiate: %s", fr->name, fr->why);
+    for (int i = 0; i < fr->num_enters && fr->parent != 0; i++) {
+        int branch;
+        if (sl__cf_cond_of(w->cf, sl_node_input(fr->enters[i], 0), &branch) >= 0)
+            return sl__b_fail(b, SL_UNIMPLEMENTED,
+                              "loop '%s': gradients of a while_loop in a cond inside another loop are not "
+                              "implemented yet", fr->name);
+    }
     bool any = false;
     for (int i = 0; i < fr->num_exits; i++)
         any |= sl__has(exit_grad(w, fr->exits[i]));
