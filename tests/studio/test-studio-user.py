@@ -592,6 +592,8 @@ def scenario_train():
                  timeout=90)
     run_dir = s["run"]["dir"]
     log("training in", run_dir)
+    if long_steps and s["run"]["steps"] != int(long_steps):
+        fail(f"the run trains {s['run']['steps']} steps, not the {long_steps} typed into the setup")
     s = app.wait("the chart to show points while training",
                  lambda s: s["run"]["points"] > 0 or s["run"]["status"] != "running", timeout=120)
     if s["run"]["status"] == "running":
@@ -655,8 +657,11 @@ def start_long_run(app, data, steps="1000000"):
     set_field(app, "alt+p", "path", data)
     set_field(app, "alt+t", "steps", steps)  # S_teps: Alt+S is Start training
     start_training(app)
-    return app.wait("the run to train", lambda s: s["setup"] == 0 and s["run"] and s["run"]["status"] == "running"
-                    and s["runpid"] > 0 and s["run"]["step"] > 0, timeout=90)
+    s = app.wait("the run to train", lambda s: s["setup"] == 0 and s["run"] and s["run"]["status"] == "running"
+                 and s["runpid"] > 0 and s["run"]["step"] > 0, timeout=90)
+    if s["run"]["steps"] != int(steps):
+        fail(f"the run trains {s['run']['steps']} steps, not the {steps} typed into the setup")
+    return s
 
 
 def answer_prompt(app, keys):
