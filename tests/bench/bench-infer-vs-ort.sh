@@ -29,22 +29,23 @@ while [ "$r" -le "$rounds" ]; do
     for t in 1 2; do
         for c in mlp:64 mlp:256 cnn:64 cnn:256; do
             m=${c%:*} b=${c#*:}
-            s=$("$build/tests/bench/bench-model" "$tmp/$m.pb" infer "$b" "$t" "$secs" | awk '{print $2}')
-            p=$(node "$here/ort-model.js" "$ort" bench "$tmp/$m.onnx" "$b" "$t" "$secs" | awk '{print $2}')
-            echo "round $r threads $t $m batch $b: sluice $s ort $p"
+            s=$("$build/tests/bench/bench-model" "$tmp/$m.pb" infer "$b" "$t" "$secs" | awk '{print $2, $4}')
+            p=$(node "$here/ort-model.js" "$ort" bench "$tmp/$m.onnx" "$b" "$t" "$secs" | awk '{print $2, $4}')
+            echo "round $r threads $t $m batch $b: sluice $s ort $p (examples/s, per CPU-second)"
             echo "$t $m $b $s $p" >> "$tmp/res"
         done
     done
     r=$((r + 1))
 done
-awk '
-{ k = $2 " batch " $3 " threads " $1; n[k]++; s[k, n[k]] = $4; p[k, n[k]] = $5; keys[k] = 1 }
-function med(a, k, c,   i, j, t, v) {
-    for (i = 1; i <= c; i++) v[i] = a[k, i]
-    for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-    return c % 2 ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2
-}
-END {
-    print "infer ex/s (medians)           sluice        ort   sluice/ort"
-    for (k in keys) { a = med(s, k, n[k]); b = med(p, k, n[k]); printf "%-28s %9.0f  %9.0f  %6.2fx\n", k, a, b, a / b }
-}' "$tmp/res" | sort
+python3 - "$tmp/res" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    t, m, b, s, sc, p, pc = line.split()
+    rows.setdefault((int(t), m, int(b)), []).append(tuple(map(float, (s, p, sc, pc))))
+print("inference, medians     threads  sluice ex/s    ort ex/s  ratio | per CPU-second: sluice     ort  ratio")
+for (t, m, b), v in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
+    s, p, sc, pc = (statistics.median(r[i] for r in v) for i in range(4))
+    print("%-4s batch %-4d        %d  %11.0f  %10.0f  %4.2fx |         %7.0f  %6.0f  %4.2fx"
+          % (m, b, t, s, p, s / p, sc, pc, sc / pc))
+PY

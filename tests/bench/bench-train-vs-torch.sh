@@ -32,14 +32,14 @@ while [ "$r" -le "$rounds" ]; do
     for t in 1 2; do
         for c in mlp:64 mlp:256 cnn:64; do
             m=${c%:*} b=${c#*:}
-            s=$("$build/tests/bench/bench-model" "$tmp/$m.pb" train "$b" "$t" "$secs" "$opt" | awk '{print $2}')
+            s=$("$build/tests/bench/bench-model" "$tmp/$m.pb" train "$b" "$t" "$secs" "$opt" | awk '{print $2, $4}')
             extra=""
             if [ "$t" = 2 ]; then
                 if [ "$m" = mlp ]; then extra="--passive"; else extra="--openblas 1"; fi
             fi
             # shellcheck disable=SC2086
-            p=$("$py" "$here/model_torch.py" --threads "$t" $extra --seconds "$secs" --opt "$opt" "$c" | awk '{print $4}')
-            echo "round $r threads $t $m batch $b: sluice $s torch $p"
+            p=$("$py" "$here/model_torch.py" --threads "$t" $extra --seconds "$secs" --opt "$opt" "$c" | awk '{print $4, $5}')
+            echo "round $r threads $t $m batch $b: sluice $s torch $p (examples/s, per CPU-second)"
             echo "$t $m $b $s $p" >> "$tmp/res"
         done
     done
@@ -49,12 +49,11 @@ done
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    t, m, b, s, p = line.split()
-    rows.setdefault((int(t), m, int(b)), []).append((float(s), float(p)))
-print("train ex/s (medians)    threads  sluice     torch      sluice/torch  (median of per-round ratios)")
+    t, m, b, s, sc, p, pc = line.split()
+    rows.setdefault((int(t), m, int(b)), []).append(tuple(map(float, (s, p, sc, pc))))
+print("train, medians         threads  sluice ex/s  torch ex/s  ratio | per CPU-second: sluice  torch  ratio")
 for (t, m, b), v in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
-    s = statistics.median(x for x, _ in v)
-    p = statistics.median(y for _, y in v)
-    rr = statistics.median(x / y for x, y in v)
-    print("%-4s batch %-4d        %d  %9.0f  %9.0f  %6.2fx        (%.2fx)" % (m, b, t, s, p, s / p, rr))
+    s, p, sc, pc = (statistics.median(r[i] for r in v) for i in range(4))
+    print("%-4s batch %-4d        %d  %11.0f  %10.0f  %4.2fx |         %7.0f  %6.0f  %4.2fx"
+          % (m, b, t, s, p, s / p, sc, pc, sc / pc))
 PY

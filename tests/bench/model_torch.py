@@ -4,7 +4,8 @@ examples/build-mnist.c, trained (or run for inference) on random batches.
     /usr/bin/python3 model_torch.py --threads N [--openblas M] [--passive]
         [--seconds S] [--opt adam|momentum|sgd] [--infer] mlp:64 mlp:256 cnn:64 ...
 
-Prints one line per model:batch: "torch MODEL BATCH examples/s".
+Prints one line per model:batch: "torch MODEL BATCH examples/s
+examples-per-CPU-second" (process CPU time, all threads).
 Models (identical to build-mnist's):
   mlp: 784-512-512-10, ReLU, dropout 0.2 after each hidden layer
   cnn: TF's Deep MNIST: conv5x5x32 SAME + ReLU, maxpool 2x2, conv5x5x64 SAME
@@ -113,6 +114,7 @@ for spec in args:
     for _ in range(3):
         step()
     n = 0
+    c0 = time.process_time()
     t0 = time.perf_counter()
     while True:
         step()
@@ -120,4 +122,5 @@ for spec in args:
         if time.perf_counter() - t0 >= seconds:
             break
     dt = time.perf_counter() - t0
-    print("torch %s %d %.1f" % (name, batch, n * batch / dt), flush=True)
+    dc = time.process_time() - c0
+    print("torch %s %d %.1f %.1f" % (name, batch, n * batch / dt, n * batch / dc), flush=True)

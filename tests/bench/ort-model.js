@@ -1,6 +1,7 @@
 // ONNX Runtime's side of bench-infer-vs-ort.sh and of the ONNX export test.
 //   node ort-model.js ORT_DIR bench MODEL.onnx BATCH THREADS SECONDS
-//       inference examples/s on random [BATCH, 784] input: "examples/s N"
+//       inference examples/s on random [BATCH, 784] input: "examples/s N
+//       per-cpu-second C" (C: per second of the process's CPU time)
 //   node ort-model.js ORT_DIR run MODEL.onnx IN.f32 BATCH OUT.f32
 //       runs once on raw little-endian float32 input, writes the first output
 // Sessions: intraOpNumThreads = THREADS, interOpNumThreads = 1, sequential
@@ -33,6 +34,7 @@ async function main() {
   const feeds = { [inName]: new ort.Tensor('float32', x, [batch, 784]) };
   for (let i = 0; i < 3; i++) await sess.run(feeds);
   let n = 0;
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let dt;
   for (;;) {
@@ -41,6 +43,7 @@ async function main() {
     dt = Number(process.hrtime.bigint() - t0) / 1e9;
     if (dt >= seconds) break;
   }
-  console.log('examples/s ' + (n * batch / dt).toFixed(1));
+  const c = process.cpuUsage(c0), dc = (c.user + c.system) / 1e6;
+  console.log('examples/s ' + (n * batch / dt).toFixed(1) + ' per-cpu-second ' + (n * batch / dc).toFixed(1));
 }
 main().catch((e) => { console.error(String(e)); process.exit(1); });
