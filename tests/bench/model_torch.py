@@ -11,7 +11,8 @@ Models (identical to build-mnist's):
   cnn: TF's Deep MNIST: conv5x5x32 SAME + ReLU, maxpool 2x2, conv5x5x64 SAME
        + ReLU, maxpool 2x2, fc 3136-1024 + ReLU, dropout 0.4, fc 10
 Loss: mean softmax cross-entropy; Adam lr 1e-3 (the runspecs' optimizer),
-or momentum SGD lr 0.01 / 0.9.  Configured per PEERS.md: torch, OMP and
+or momentum SGD lr 0.01 / 0.9, both with foreach=True (the multi-tensor
+kernels: Adam's step is ~4x faster than 1.13's default per-tensor loop).  Configured per PEERS.md: torch, OMP and
 (by default) OpenBLAS threads = N, channels_last for the CNN, inference
 under eval() + inference_mode(); the caller picks OpenBLAS's threads and
 OMP_WAIT_POLICY (--passive) since they must be set before torch loads.
@@ -99,11 +100,11 @@ for spec in args:
     else:
         model.train()
         if optname == "adam":
-            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=True)
         elif optname == "momentum":
-            opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+            opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, foreach=True)
         else:
-            opt = torch.optim.SGD(model.parameters(), lr=0.01)
+            opt = torch.optim.SGD(model.parameters(), lr=0.01, foreach=True)
         lossf = nn.CrossEntropyLoss()
 
         def step():
