@@ -7,7 +7,8 @@
  * and any pure node whose inputs are all CONST, evaluated in a private
  * session), ZERO or ONE (all zeros or ones in the shape of a dynamic tensor:
  * what the dropout of sl_dropout() computes when its training flag is
- * false), ALIAS (equal to another output: Identity, x * ONE, x + ZERO) or
+ * false: a random shape of ones and keep = 1, so u < keep is all true),
+ * UNIT (RandomUniform's values, in [0, 1)), ALIAS (equal to another output: Identity, x * ONE, x + ZERO) or
  * DYN (depends on an input).  The second emits ONNX nodes for the DYN
  * outputs that are reached, CONST inputs becoming initializers.  A rank-4
  * value may live in NCHW (after Conv, MaxPool and the layout-preserving
@@ -34,7 +35,7 @@
 #include "sluice/session.h"
 #include "tensor-proto.h"
 
-typedef enum vkind { V_UNSET, V_BUSY, V_CONST, V_ZERO, V_ONE, V_ALIAS, V_DYN } vkind;
+typedef enum vkind { V_UNSET, V_BUSY, V_CONST, V_ZERO, V_ONE, V_UNIT, V_ALIAS, V_DYN } vkind;
 
 typedef struct val {
     vkind kind;
@@ -208,11 +209,17 @@ static bool is_one(const val *v)
     return v->kind == V_ONE || (v->kind == V_CONST && const_all(v->t, 1.0));
 }
 
-/* Whether out's static shape is that of x (so x op broadcast-neutral = x). */
+/* Whether out's static shape may be that of x (so x op broadcast-neutral
+ * = x): equal ranks and compatible dimensions, or out's rank unknown (a
+ * ZERO or ONE made from x's own shape, as sl_dropout() does). */
 static bool same_static_shape(sl_output out, sl_output x)
 {
     const sl_shape *a = sl_node_output_shape(out.node, out.index), *b = sl_node_output_shape(x.node, x.index);
-    return a && b && a->rank >= 0 && a->rank == b->rank && sl_shape_is_compatible(a, b);
+    if (!a || !b)
+        return false;
+    if (a->rank < 0)
+        return b->rank >= 0;
+    return a->rank == b->rank && sl_shape_is_compatible(a, b);
 }
 
 static sl_tensor *evaluate(ex *e, sl_output o)
@@ -273,21 +280,48 @@ static void classify_node(ex *e, sl_output o, val *v)
         }
         return;
     }
+    if (op_is(n, "RandomUniform")) {
+        if (classify(e, sl_node_input(n, 0)))
+            v->kind = V_UNIT;
+        return;
+    }
+    if (op_is(n, "Cast") || op_is(n, "Less")) {
+        val *a = classify(e, sl_node_input(n, 0));
+        val *b = nin > 1 ? classify(e, sl_node_input(n, 1)) : NULL;
+        if (!a || (nin > 1 && !b))
+            return;
+        if (op_is(n, "Cast") && (a->kind == V_ONE || a->kind == V_ZERO)) {
+            v->kind = a->kind;
+            return;
+        }
+        /* u < c with u in [0, 1) and c >= 1: all true */
+        if (op_is(n, "Less") && a->kind == V_UNIT && b->kind == V_CONST && sl_tensor_num_elements(b->t) == 1 &&
+            sl_tensor_dtype(b->t) == SL_DTYPE_FLOAT && *(const float *)sl_tensor_data(b->t) >= 1.0f) {
+            v->kind = V_ONE;
+            return;
+        }
+    }
     bool mul = op_is(n, "Mul"), add = op_is(n, "Add") || op_is(n, "AddV2"), sub = op_is(n, "Sub");
-    if ((mul || add || sub) && nin == 2) {
-        /* the left input first: dropout's t * (...) never looks right of a zero */
+    bool div = op_is(n, "RealDiv");
+    if ((mul || add || sub || div) && nin == 2) {
         sl_output xa = sl_node_input(n, 0), xb = sl_node_input(n, 1);
         val *a = classify(e, xa);
         if (!a)
             return;
-        if (mul && is_zero(a) && a->kind == V_CONST && sl_tensor_num_elements(a->t) == 1) {
-            v->kind = V_ZERO;
-            return;
-        }
         val *b = classify(e, xb);
         if (!b)
             return;
         if (a->kind != V_CONST || b->kind != V_CONST) {
+            bool b_scalar_one = b->kind == V_CONST && sl_tensor_num_elements(b->t) == 1 && is_one(b);
+            if ((mul && is_one(a) && is_one(b) && (a->kind == V_ONE || b->kind == V_ONE)) ||
+                (div && a->kind == V_ONE && b_scalar_one)) {
+                v->kind = V_ONE;
+                return;
+            }
+            if (div && b_scalar_one) {
+                v->kind = V_ALIAS, v->alias = xa;
+                return;
+            }
             if (mul && (is_zero(a) || is_zero(b)) && (a->kind == V_ZERO || b->kind == V_ZERO ||
                                                       sl_tensor_num_elements(is_zero(a) ? a->t : b->t) == 1)) {
                 v->kind = V_ZERO;
@@ -316,7 +350,8 @@ static void classify_node(ex *e, sl_output o, val *v)
                     return;
                 }
             }
-            if (a->kind == V_ZERO || a->kind == V_ONE || b->kind == V_ZERO || b->kind == V_ONE) {
+            if (a->kind == V_ZERO || a->kind == V_ONE || b->kind == V_ZERO || b->kind == V_ONE ||
+                a->kind == V_UNIT || b->kind == V_UNIT) {
                 fail(e, SL_UNIMPLEMENTED, "node '%s' (%s): a constant broadcast to a dynamic shape cannot be exported",
                      sl_node_name(n), sl_node_op_type(n));
                 return;
@@ -818,6 +853,10 @@ static const char *emit(ex *e, sl_output o, bool *nchw)
     case V_DYN:
         v->name = emit_dyn(e, o, &v->nchw);
         break;
+    case V_UNIT:
+        fail(e, SL_UNIMPLEMENTED, "node '%s': op '%s' has no ONNX export", sl_node_name(o.node),
+             sl_node_op_type(o.node));
+        return NULL;
     default:
         fail(e, SL_UNIMPLEMENTED, "node '%s' (%s): a constant broadcast to a dynamic shape cannot be exported",
              sl_node_name(o.node), sl_node_op_type(o.node));
