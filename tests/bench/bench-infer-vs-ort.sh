@@ -11,6 +11,15 @@
 #     tests/bench/bench-infer-vs-ort.sh [BUILD_DIR]   (ROUNDS=5 SECS=2)
 # Exits 77 when onnxruntime-node cannot be had.
 set -eu
+# OpenBLAS (used by Sluice's MatMul and by PyTorch's Linear) picks its kernel
+# for the CPU; an OPENBLAS_CORETYPE in the environment overrides that for
+# both (these machines set Haswell, AVX2 only).  BENCH_OPENBLAS_CORETYPE=X
+# forces X; by default the benchmark lets OpenBLAS choose.
+if [ -n "${BENCH_OPENBLAS_CORETYPE:-}" ]; then
+    export OPENBLAS_CORETYPE=$BENCH_OPENBLAS_CORETYPE
+else
+    unset OPENBLAS_CORETYPE
+fi
 build=${1:-build}
 rounds=${ROUNDS:-5}
 secs=${SECS:-2}
@@ -23,7 +32,7 @@ for m in mlp cnn; do
     "$build/dist/sluice" export --onnx "$tmp/$m.pb" --input images --output logits/BiasAdd --out "$tmp/$m.onnx"
 done
 : > "$tmp/res"
-echo "# load: $(cut -d' ' -f1-3 /proc/loadavg); $rounds rounds, ${secs}s per measurement"
+echo "# OpenBLAS core: ${OPENBLAS_CORETYPE:-auto-selected}; load: $(cut -d' ' -f1-3 /proc/loadavg); $rounds rounds, ${secs}s per measurement"
 r=1
 while [ "$r" -le "$rounds" ]; do
     for t in 1 2; do

@@ -14,6 +14,15 @@
 #     tests/bench/bench-train-vs-torch.sh [BUILD_DIR]   (ROUNDS=5 SECS=2 OPT=adam)
 # Exits 77 when /usr/bin/python3 has no torch.
 set -eu
+# OpenBLAS (used by Sluice's MatMul and by PyTorch's Linear) picks its kernel
+# for the CPU; an OPENBLAS_CORETYPE in the environment overrides that for
+# both (these machines set Haswell, AVX2 only).  BENCH_OPENBLAS_CORETYPE=X
+# forces X; by default the benchmark lets OpenBLAS choose.
+if [ -n "${BENCH_OPENBLAS_CORETYPE:-}" ]; then
+    export OPENBLAS_CORETYPE=$BENCH_OPENBLAS_CORETYPE
+else
+    unset OPENBLAS_CORETYPE
+fi
 build=${1:-build}
 rounds=${ROUNDS:-5}
 secs=${SECS:-2}
@@ -26,7 +35,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$build/examples/build-mnist" mlp "$tmp/mlp.pb" >/dev/null
 "$build/examples/build-mnist" cnn "$tmp/cnn.pb" >/dev/null
 : > "$tmp/res"
-echo "# load: $(cut -d' ' -f1-3 /proc/loadavg); $rounds rounds, ${secs}s per measurement, optimizer $opt"
+echo "# OpenBLAS core: ${OPENBLAS_CORETYPE:-auto-selected}; load: $(cut -d' ' -f1-3 /proc/loadavg); $rounds rounds, ${secs}s per measurement, optimizer $opt"
 r=1
 while [ "$r" -le "$rounds" ]; do
     for t in 1 2; do
