@@ -471,22 +471,33 @@ sl_output sl_dropout(sl_graph *g, const char *name, sl_output x, double rate, sl
         } else if (rate == 0.0) {
             y = sl__b_unary(b, "Identity", x);
         } else {
+            /* mask = u < keep for u uniform in [0, 1), y = x * mask / keep.
+             * With a training flag that is false, the random tensor has
+             * shape [1, ..., 1] and keep is exactly 1 (shape * t + (1 - t)
+             * and keep * t + (1 - t)), so the mask is a single 1 and
+             * inference pays one multiplication, not a random tensor of
+             * x's size and the ops over it. */
             double keep = 1.0 - rate;
+            sl_output shape = sl__b_shape(b, x);
+            sl_output keep_t = sl__b_scalar(b, dt, keep);
+            sl_output t = mode_factor(b, training, dt);
+            if (t.node) {
+                sl_output ti = sl__b_cast(b, training, SL_DTYPE_INT32);
+                shape = sl__b_binary(b, "Add", sl__b_binary(b, "Mul", shape, ti),
+                                     sl__b_binary(b, "Sub", sl__b_scalar_i32(b, 1), ti));
+                keep_t = sl__b_binary(b, "Add", sl__b_binary(b, "Mul", t, keep_t),
+                                      sl__b_binary(b, "Sub", sl__b_scalar(b, dt, 1.0), t));
+            }
             sl_node_builder *nb = sl__b_begin(b, "RandomUniform");
-            sl__b_in(b, nb, sl__b_shape(b, x));
+            sl__b_in(b, nb, shape);
             if (nb) {
                 sl_node_builder_set_attr_type(nb, "dtype", dt);
                 sl_node_builder_set_attr_int(nb, "seed", seed);
                 sl_node_builder_set_attr_int(nb, "seed2", seed ? sl_graph_num_nodes(g) : 0);
             }
             sl_output u = sl__b_end(b, nb);
-            /* floor(u + keep) is 1 with probability keep */
-            sl_output mask = sl__b_unary(b, "Floor", sl__b_binary(b, "Add", u, sl__b_scalar(b, dt, keep)));
-            sl_output scaled = sl__b_binary(b, "Mul", mask, sl__b_scalar(b, dt, 1.0 / keep));
-            sl_output t = mode_factor(b, training, dt);
-            if (t.node) /* 1 + t * (scaled - 1) */
-                scaled = sl__b_binary(b, "Add", sl__b_scalar(b, dt, 1.0),
-                                      sl__b_binary(b, "Mul", t, sl__b_binary(b, "Sub", scaled, sl__b_scalar(b, dt, 1.0))));
+            sl_output mask = sl__b_cast(b, sl__b_binary(b, "Less", u, keep_t), dt);
+            sl_output scaled = sl__b_binary(b, "RealDiv", mask, keep_t);
             y = sl__b_binary(b, "Mul", x, scaled);
         }
     }

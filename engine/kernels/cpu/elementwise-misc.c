@@ -10,6 +10,9 @@
 #include <stdbool.h>
 #include <string.h>
 #include <tgmath.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 #include "bcast.h"
 #include "sluice/alloc.h"
@@ -34,7 +37,24 @@ typedef void (*grad_loop)(const void *a, const void *b, void *o, int64_t n);
     GRAD_F(OP, EXPR) GRAD_LOOP(OP##_i32, int32_t, EXPR) GRAD_LOOP(OP##_i64, int64_t, EXPR)
 
 /* (gradients a, features b) */
-GRAD_A(relu_grad, b > 0 ? a : 0)
+GRAD_LOOP(relu_grad_f64, double, b > 0 ? a : 0)
+GRAD_LOOP(relu_grad_i32, int32_t, b > 0 ? a : 0)
+GRAD_LOOP(relu_grad_i64, int64_t, b > 0 ? a : 0)
+
+/* float ReluGrad without a branch per element: a & (b > 0) */
+static void relu_grad_f32(const void *a_, const void *b_, void *o_, int64_t n)
+{
+    const float *as = a_, *bs = b_;
+    float *os = o_;
+    int64_t i = 0;
+#if defined(__SSE__)
+    const __m128 zero = _mm_setzero_ps();
+    for (; i + 4 <= n; i += 4)
+        _mm_storeu_ps(os + i, _mm_and_ps(_mm_cmpgt_ps(_mm_loadu_ps(bs + i), zero), _mm_loadu_ps(as + i)));
+#endif
+    for (; i < n; i++)
+        os[i] = bs[i] > 0 ? as[i] : 0;
+}
 GRAD_A(relu6_grad, b > 0 && b < 6 ? a : 0)
 GRAD_F(softplus_grad, a / (1 + exp(-b)))
 /* (gradients a, outputs b) */

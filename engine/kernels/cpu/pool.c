@@ -14,6 +14,9 @@
 
 #include <math.h>
 #include <string.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 #include "cpu-kernels.h"
 
@@ -64,6 +67,25 @@ static bool pool_geometry(sl_kernel_ctx *ctx, const sl_shape *in, pool_geom *g)
     return true;
 }
 
+/* out[ch] = max(out[ch], in[ch]) as in > out ? in : out (NaN in keeps out);
+ * maxps(in, out) is exactly that, four channels at a time. */
+static inline void max_into_float(float *out, const float *in, int64_t C)
+{
+    int64_t ch = 0;
+#if defined(__SSE__)
+    for (; ch + 4 <= C; ch += 4)
+        _mm_storeu_ps(out + ch, _mm_max_ps(_mm_loadu_ps(in + ch), _mm_loadu_ps(out + ch)));
+#endif
+    for (; ch < C; ch++)
+        out[ch] = in[ch] > out[ch] ? in[ch] : out[ch];
+}
+
+static inline void max_into_double(double *out, const double *in, int64_t C)
+{
+    for (int64_t ch = 0; ch < C; ch++)
+        out[ch] = in[ch] > out[ch] ? in[ch] : out[ch];
+}
+
 /* Clipped window rows [*h0, *h1) and columns [*w0, *w1) of output (oh, ow). */
 static void window(const pool_geom *g, int64_t oh, int64_t ow, int64_t *h0, int64_t *h1, int64_t *w0, int64_t *w1)
 {
@@ -103,8 +125,7 @@ typedef struct pool_job {
                     for (int64_t iw = w0; iw < w1; iw++) {                                      \
                         const T *in = x + ((n * g->h + ih) * g->w + iw) * C;                    \
                         if (j->is_max) {                                                        \
-                            for (int64_t ch = 0; ch < C; ch++)                                  \
-                                out[ch] = in[ch] > out[ch] ? in[ch] : out[ch];                  \
+                            max_into_##T(out, in, C);                                           \
                         } else {                                                                \
                             for (int64_t ch = 0; ch < C; ch++)                                  \
                                 out[ch] += in[ch];                                              \

@@ -248,6 +248,13 @@ static void reduce_compute(sl_kernel_ctx *ctx)
         return;
     bool keep = false;
     sl_node_attr_bool(node, "keep_dims", &keep);
+    bool any = false;
+    for (int d = 0; d < in->rank; d++)
+        any = any || reduce[d];
+    if (!any) { /* no axis to reduce (a gradient's unbroadcast, often): the input as it is */
+        sl_kernel_ctx_set_output(ctx, 0, (sl_tensor *)x);
+        return;
+    }
     sl_shape os = {.rank = 0};
     for (int d = 0; d < in->rank; d++) {
         if (!reduce[d])

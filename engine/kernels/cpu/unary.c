@@ -13,6 +13,10 @@
 #include <string.h>
 #include <tgmath.h>
 
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
 #include "cpu-kernels.h"
 #include "sluice/alloc.h"
 
@@ -39,7 +43,26 @@ UN_ALL(neg, -x, INEG(x))
 UN_ALL(abs, fabs(x), x < 0 ? INEG(x) : (uint64_t)x)
 UN_ALL(square, x * x, (uint64_t)x * (uint64_t)x)
 UN_ALL(sign, x > 0 ? 1 : x < 0 ? -1 : x, x > 0 ? 1 : x < 0 ? -1 : 0)
-UN_ALL(relu, x > 0 ? x : 0, x > 0 ? x : 0)
+UN_LOOP(relu_f64, double, x > 0 ? x : 0)
+UN_LOOP(relu_i32, int32_t, x > 0 ? x : 0)
+UN_LOOP(relu_i64, int64_t, x > 0 ? x : 0)
+
+/* float Relu without a branch per element (a mispredicted branch on every
+ * other element made it ~10x slower than memory): maxps(x, 0) is exactly
+ * x > 0 ? x : 0, NaN and -0 included. */
+static void relu_f32(const void *x_, void *y_, int64_t n)
+{
+    const float *xs = x_;
+    float *ys = y_;
+    int64_t i = 0;
+#if defined(__SSE__)
+    const __m128 zero = _mm_setzero_ps();
+    for (; i + 4 <= n; i += 4)
+        _mm_storeu_ps(ys + i, _mm_max_ps(_mm_loadu_ps(xs + i), zero));
+#endif
+    for (; i < n; i++)
+        ys[i] = xs[i] > 0 ? xs[i] : 0;
+}
 UN_ALL(relu6, x > 0 ? (x < 6 ? x : 6) : 0, x > 0 ? (x < 6 ? x : 6) : 0)
 UN_ALL(round, rint(x), x)
 UN_FLOAT(exp, exp(x))

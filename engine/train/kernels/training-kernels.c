@@ -1,12 +1,16 @@
 /* CPU kernels of the optimizer update ops on reference variables
  * (ApplyGradientDescent, ApplyMomentum, ApplyAdam, ApplyAdagrad,
  * ApplyRMSProp), float and double, with TF's update rules.  Each locks its
- * variables (in input order), makes their buffers its own when a step
- * still reads them (copy on write), and updates in place. */
+ * variables (in input order), makes their buffers its own when a reader
+ * other than the update itself still holds them (copy on write), and
+ * updates in place. */
 #include "config.h"
 
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "train-private.h"
 
@@ -51,7 +55,15 @@ static bool begin(sl_kernel_ctx *ctx, upd *u, int nvars, int grad_in)
                                sl_shape_to_string(sl_tensor_shape(grad), b, sizeof(b)));
             goto fail;
         }
-        if (sl_tensor_refcount(t) > 1) {
+        /* references this kernel's own inputs hold do not count: only a
+         * reader elsewhere that already took the value (a node running now,
+         * a fetch) needs the old buffer kept.  A reader that has not taken
+         * it yet waits for the lock and reads the updated value, as it
+         * would read the copy. */
+        int own = 0;
+        for (int j = 0; j < sl_kernel_ctx_num_inputs(ctx); j++)
+            own += sl_kernel_ctx_input(ctx, j) == t;
+        if (sl_tensor_refcount(t) > 1 + own) {
             sl_status *st = sl_status_new();
             sl_tensor *c = st ? sl_tensor_copy(t, st) : NULL;
             sl_status_free(st);
@@ -138,6 +150,48 @@ static void apply_momentum(sl_kernel_ctx *ctx)
     end(ctx, &u);
 }
 
+/* Adam on floats, four at a time and spread over the pool: the same
+ * operations in the same order as the scalar loop (sqrtps rounds like the
+ * float of a double sqrt), so the results are bitwise the same. */
+typedef struct adam_job {
+    float *var, *m, *v;
+    const float *g;
+    float alpha, c1, c2, eps;
+} adam_job;
+
+static void adam_shard(void *arg, int64_t begin, int64_t end)
+{
+    const adam_job *j = arg;
+    float *var = j->var, *m = j->m, *v = j->v;
+    const float *g = j->g;
+    int64_t i = begin;
+#if defined(__SSE2__)
+    const __m128 c1 = _mm_set1_ps(j->c1), c2 = _mm_set1_ps(j->c2), al = _mm_set1_ps(j->alpha),
+                 ep = _mm_set1_ps(j->eps);
+    for (; i + 4 <= end; i += 4) {
+        __m128 gi = _mm_loadu_ps(g + i), mi = _mm_loadu_ps(m + i), vi = _mm_loadu_ps(v + i);
+        mi = _mm_add_ps(mi, _mm_mul_ps(_mm_sub_ps(gi, mi), c1));
+        vi = _mm_add_ps(vi, _mm_mul_ps(_mm_sub_ps(_mm_mul_ps(gi, gi), vi), c2));
+        __m128 step = _mm_div_ps(_mm_mul_ps(al, mi), _mm_add_ps(_mm_sqrt_ps(vi), ep));
+        _mm_storeu_ps(m + i, mi);
+        _mm_storeu_ps(v + i, vi);
+        _mm_storeu_ps(var + i, _mm_sub_ps(_mm_loadu_ps(var + i), step));
+    }
+#endif
+    for (; i < end; i++) {
+        m[i] += (g[i] - m[i]) * j->c1;
+        v[i] += (g[i] * g[i] - v[i]) * j->c2;
+        var[i] -= j->alpha * m[i] / ((float)sqrt((double)v[i]) + j->eps);
+    }
+}
+
+static void adam_f32(sl_kernel_ctx *ctx, const upd *u, float alpha, float c1, float c2, float eps)
+{
+    adam_job j = {u->data[0], u->data[1], u->data[2], sl_tensor_data(sl_kernel_ctx_input(ctx, 9)), alpha, c1, c2,
+                  eps};
+    sl_threadpool_parallel_for(sl_kernel_ctx_threadpool(ctx), u->n, 16384, adam_shard, &j);
+}
+
 static void apply_adam(sl_kernel_ctx *ctx)
 {
     upd u = {0};
@@ -149,6 +203,8 @@ static void apply_adam(sl_kernel_ctx *ctx)
     if (attr(ctx, "use_nesterov"))
         FOR_EACH(u, 9, s1[i] += (g[i] - s1[i]) * (T)(1 - b1); s2[i] += (g[i] * g[i] - s2[i]) * (T)(1 - b2);
                  var[i] -= (T)alpha * (s1[i] * (T)b1 + (T)(1 - b1) * g[i]) / ((T)sqrt((double)s2[i]) + (T)eps););
+    else if (!u.is_double)
+        adam_f32(ctx, &u, (float)alpha, (float)(1 - b1), (float)(1 - b2), (float)eps);
     else
         FOR_EACH(u, 9, s1[i] += (g[i] - s1[i]) * (T)(1 - b1); s2[i] += (g[i] * g[i] - s2[i]) * (T)(1 - b2);
                  var[i] -= (T)alpha * s1[i] / ((T)sqrt((double)s2[i]) + (T)eps););
