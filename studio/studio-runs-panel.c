@@ -71,6 +71,7 @@ struct _StudioRunsPanel {
     guint tasks_rows;
     int log_task;           /* -1: train.log, else the task whose log shows */
     GtkLabel *log_title;
+    GtkWidget *log_scroll;
     gboolean syncing;       /* setting the log toggles */
 };
 
@@ -184,11 +185,34 @@ wants_poll (StudioRunsPanel *p, const StudioRunRecord *rec)
 
 /* The states of a run's tasks without asking them: from the pid files
  * when it is not training. */
+static gboolean poll_tick (gpointer data);
+
 static void
 tasks_update (StudioRunsPanel *p, const StudioRunRecord *rec, Tasks *t)
 {
-    if (!g_str_equal (rec->status, "running"))
+    if (!g_str_equal (rec->status, "running")) {
         studio_cluster_read_pids (t->tasks, t->cluster_dir, t->local);
+        return;
+    }
+    StudioRun *run = g_hash_table_lookup (p->runs, &rec->id);
+    if (!run || g_strcmp0 (studio_run_get_phase (run), "training") != 0)
+        return;
+    /* the trainer started: `sluice cluster up` saw every task answer */
+    gboolean fresh = FALSE;
+    for (guint i = 0; i < t->tasks->len; i++)
+        fresh |= g_str_equal (((StudioClusterTask *) t->tasks->pdata[i])->state, "starting");
+    if (!fresh)
+        return;
+    studio_cluster_read_pids (t->tasks, t->cluster_dir, t->local);
+    for (guint i = 0; i < t->tasks->len; i++) {
+        StudioClusterTask *k = t->tasks->pdata[i];
+        if (g_str_equal (k->state, "running")) {
+            g_free (k->state);
+            k->state = g_strdup ("up");
+        }
+    }
+    if (!t->polling && !t->polled)
+        poll_tick (p);   /* and asked at once */
 }
 
 static char *
@@ -290,18 +314,18 @@ grid_label (GtkGrid *g, const char *text, int col, int row, gboolean dim)
     return GTK_LABEL (l);
 }
 
+/* A state in its colour: up green, down red, starting amber. */
 static void
-state_class (GtkWidget *w, const char *state)
+set_state_label (GtkLabel *l, const char *state)
 {
-    gtk_widget_remove_css_class (w, "success");
-    gtk_widget_remove_css_class (w, "error");
-    gtk_widget_remove_css_class (w, "warning");
-    if (g_str_equal (state, "up") || g_str_equal (state, "finished"))
-        gtk_widget_add_css_class (w, "success");
-    else if (g_str_equal (state, "down") || g_str_equal (state, "failed") || g_str_equal (state, "crashed"))
-        gtk_widget_add_css_class (w, "error");
-    else if (g_str_equal (state, "starting"))
-        gtk_widget_add_css_class (w, "warning");
+    const char *color = g_str_equal (state, "up") || g_str_equal (state, "finished") ? "#26a269"
+                      : g_str_equal (state, "down") || g_str_equal (state, "failed") || g_str_equal (state, "crashed")
+                          ? "#c01c28"
+                      : g_str_equal (state, "starting") ? "#c64600" : NULL;
+    char *m = color ? g_markup_printf_escaped ("<span foreground=\"%s\" weight=\"bold\">%s</span>", color, state)
+                    : g_markup_escape_text (state, -1);
+    gtk_label_set_markup (l, m);
+    g_free (m);
 }
 
 /* The selected run's task list: the trainer, then each task with its
@@ -353,8 +377,7 @@ tasks_show (StudioRunsPanel *p, const StudioRunRecord *rec, Tasks *t)
         TaskRow *w = p->task_widgets->pdata[i];
         StudioClusterTask *k = i > 0 ? t->tasks->pdata[i - 1] : NULL;
         const char *state = k ? k->state : rec->status;
-        gtk_label_set_text (w->state, state);
-        state_class (GTK_WIDGET (w->state), state);
+        set_state_label (w->state, state);
         char *detail = k && k->pid > 0 ? g_strdup_printf ("pid %" G_GINT64_FORMAT "%s%s", k->pid,
                                                           *k->detail ? " \u00b7 " : "", k->detail)
                      : g_strdup (k ? k->detail : phase ? phase : "");
@@ -462,11 +485,18 @@ show_selected (StudioRunsPanel *p)
         char *base = g_path_get_basename (path);
         tail = file_tail (path, 12);
         gtk_label_set_text (p->log_title, base);
+        /* a task's lines are long (names, addresses): wrapped */
+        gtk_label_set_wrap (p->log, TRUE);
+        gtk_label_set_wrap_mode (p->log, PANGO_WRAP_WORD_CHAR);
+        gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (p->log_scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
         g_free (base);
         g_free (path);
     } else {
         tail = studio_run_log_tail (rec->dir, 8);
         gtk_label_set_text (p->log_title, "train.log");
+        gtk_label_set_wrap (p->log, FALSE);
+        gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (p->log_scroll), GTK_POLICY_AUTOMATIC,
+                                        GTK_POLICY_AUTOMATIC);
     }
     gtk_label_set_text (p->log, tail);
     g_free (tail);
@@ -932,7 +962,7 @@ studio_runs_panel_init (StudioRunsPanel *p)
     gtk_label_set_yalign (p->log, 0);
     gtk_label_set_selectable (p->log, TRUE);
     gtk_widget_add_css_class (GTK_WIDGET (p->log), "monospace");
-    GtkWidget *log_scroll = gtk_scrolled_window_new ();
+    GtkWidget *log_scroll = p->log_scroll = gtk_scrolled_window_new ();
     gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (log_scroll), GTK_WIDGET (p->log));
     gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (log_scroll), GTK_POLICY_AUTOMATIC, GTK_POLICY_AUTOMATIC);
     gtk_widget_set_size_request (log_scroll, 440, -1);

@@ -23,6 +23,8 @@ typedef struct {
     GtkLabel *hosts_label, *target_hint;
 } Dialog;
 
+static void read_target (Dialog *d, StudioRunSetup *s);
+
 static const char *const kinds[] = { "MNIST folder (IDX files)", "TFRecord file", "CSV file", NULL };
 static const char *const optimizers[] = { "adam", "sgd", "momentum", "adagrad", "rmsprop", NULL };
 
@@ -205,6 +207,7 @@ static void
 add_target_rows (Dialog *d, GtkGrid *g, const StudioTarget *given)
 {
     g_autoptr (StudioTarget) t = given ? studio_target_copy (given) : studio_target_new (STUDIO_TARGET_THIS_COMPUTER);
+    add_heading (g, "Where to train");
     d->target = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (targets));
     gtk_widget_set_name (GTK_WIDGET (d->target), "train-on");
     gtk_widget_set_tooltip_text (GTK_WIDGET (d->target), "Where to train: here, or on a cluster of sluice workers "
