@@ -10,7 +10,9 @@
  *     task's log;
  *   - `sluice cluster down` ran: no task process is left;
  *   - stopped and resumed, the run starts a cluster of the same shape
- *     again (on new free ports) and trains on from its checkpoint.
+ *     again (on new free ports) and trains on from its checkpoint;
+ *   - a cluster that does not come up (SSH to a host with no ssh server)
+ *     fails the run with why, and `cluster down` still runs.
  * STUDIO_CLUSTER_SCREENSHOT=FILE.png writes the dialog, and
  * STUDIO_CLUSTER_RUN_SCREENSHOT=FILE.png the runs panel while the tasks
  * are up. */
@@ -354,6 +356,42 @@ test_resume_uses_the_same_target (void **state)
     g_object_unref (p);
 }
 
+/* SSH to a host with no ssh server (127.0.0.1 here: refused at once, or
+ * refused a key in BatchMode): `cluster up` fails, the run shows
+ * "failed" with why, and `cluster down` still ran. */
+static void
+test_a_cluster_that_does_not_come_up_fails (void **state)
+{
+    StudioRunsPanel *p = STUDIO_RUNS_PANEL (g_object_ref_sink (studio_runs_panel_new ()));
+    StudioDocument *doc = studio_document_new ();
+    assert_true (studio_template_apply (doc, "mnist-mlp", NULL, 0, 40, 40, NULL, NULL));
+    StudioRunSetup *setup = studio_run_setup_guess (doc);
+    g_free (setup->data_path);
+    setup->data_path = g_strdup (data_dir);
+    setup->steps = 20;
+    setup->target = studio_target_new (STUDIO_TARGET_SSH);
+    g_free (setup->target->hosts);
+    setup->target->hosts = g_strdup ("127.0.0.1");
+    int port;
+    assert_true (studio_free_ports (1, &port, NULL));
+    setup->target->port = MAX (port, 1024);
+    GError *e = NULL;
+    assert_true (studio_runs_panel_start (p, doc, setup, &e));
+    assert_true (wait_for (p, not_running, NULL, 120));
+    assert_string_equal (studio_runs_panel_get_status (p), "failed");
+    const char *shown = studio_runs_panel_get_log (p);
+    print_message ("failed; the log shows:\n%s\n", shown);
+    assert_non_null (strstr (shown, "the cluster did not come up"));
+    assert_non_null (strstr (shown, "cluster down (ssh launcher)"));
+    GPtrArray *tasks = studio_runs_panel_get_tasks (p);
+    assert_non_null (tasks);
+    assert_int_equal (tasks->len, 3);
+    assert_string_equal (((StudioClusterTask *) tasks->pdata[0])->state, "stopped");
+    studio_run_setup_free (setup);
+    g_object_unref (doc);
+    g_object_unref (p);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -383,6 +421,7 @@ main (int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_local_cluster_run_from_the_setup_dialog),
         cmocka_unit_test (test_resume_uses_the_same_target),
+        cmocka_unit_test (test_a_cluster_that_does_not_come_up_fails),
     };
     int rc = cmocka_run_group_tests_name ("studio-cluster", tests, NULL, NULL);
     char *rm[] = { (char *) "rm", (char *) "-rf", tmp, NULL };
