@@ -1107,6 +1107,22 @@ studio_graph_canvas_get_selected (StudioGraphCanvas *c)
 
 /* ---- view ------------------------------------------------------------- */
 
+/* The minimap sits in the lower right corner over the graph: when the
+ * view puts the graph's box (x0..x1 wide, its bottom at y1) under it and
+ * the graph is narrow enough to stand beside it, moves the view left
+ * (keeping a 30 px margin) so that no node or label hides behind it. */
+static void
+clear_minimap (StudioGraphCanvas *c, double x0, double x1, double y1, int W, int H)
+{
+    double gx0 = x0 * c->scale + c->ox, gx1 = x1 * c->scale + c->ox, gy1 = y1 * c->scale + c->oy;
+    double mx = W - MINIMAP_W - 12 - 12, my = H - MINIMAP_H - 12;
+    if (studio_document_get_n_nodes (c->doc) == 0 || gx1 <= mx || gy1 <= my)
+        return;
+    double room = gx0 - 30;
+    if (room > 0)
+        c->ox -= MIN (gx1 - mx, room);
+}
+
 void
 studio_graph_canvas_fit (StudioGraphCanvas *c)
 {
@@ -1127,6 +1143,7 @@ studio_graph_canvas_fit (StudioGraphCanvas *c)
     c->scale = CLAMP (s, 0.08, 1.2);
     c->ox = (W - (x1 - x0) * c->scale) / 2 - x0 * c->scale;
     c->oy = MAX (30, (H - (y1 - y0) * c->scale) / 2) - y0 * c->scale;
+    clear_minimap (c, x0, x1 + 40, y1, W, H);   /* output labels stick out to the right */
     invalidate (c);
 }
 
@@ -1134,7 +1151,7 @@ void
 studio_graph_canvas_fit_first (StudioGraphCanvas *c)
 {
     double x0, y0, x1, y1;
-    int W = gtk_widget_get_width (GTK_WIDGET (c));
+    int W = gtk_widget_get_width (GTK_WIDGET (c)), H = gtk_widget_get_height (GTK_WIDGET (c));
     if (W <= 0) {
         /* not laid out yet: the first drawing fits */
         c->fitted = FALSE;
@@ -1150,6 +1167,7 @@ studio_graph_canvas_fit_first (StudioGraphCanvas *c)
     double gw = (x1 - x0) * c->scale;
     c->ox = gw <= W - 60 ? (W - gw) / 2 - x0 * c->scale : 30 - x0 * c->scale;
     c->oy = 40 - y0 * c->scale;
+    clear_minimap (c, x0 - 12, x1 + 40, y1, W, H);   /* scope frames, output labels stick out */
     invalidate (c);
 }
 

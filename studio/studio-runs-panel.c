@@ -18,7 +18,7 @@
 typedef struct {
     gint64 id;
     GtkWidget *row;
-    GtkLabel *title, *sub, *tasks;
+    GtkLabel *title, *sub, *metrics, *tasks;
 } Row;
 
 /* A cluster run's tasks as last read (studio-cluster.h). */
@@ -102,9 +102,13 @@ row_update (Row *r, const StudioRunRecord *rec)
 {
     char *name = run_name (rec->dir);
     gtk_label_set_text (r->title, name);
-    char *sub = g_strdup_printf ("%s \u00b7 step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT "%s%s", rec->status,
-                                 rec->step, rec->steps, *rec->metrics ? " \u00b7 " : "", rec->metrics);
+    /* status and step on one line, the metrics on the next: together they
+     * would not fit the list's width */
+    char *sub = g_strdup_printf ("%s \u00b7 step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, rec->status, rec->step,
+                                 rec->steps);
     gtk_label_set_text (r->sub, sub);
+    gtk_label_set_text (r->metrics, rec->metrics ? rec->metrics : "");
+    gtk_widget_set_visible (GTK_WIDGET (r->metrics), rec->metrics && *rec->metrics);
     g_free (sub);
     g_free (name);
 }
@@ -121,11 +125,15 @@ row_new (StudioRunsPanel *p, const StudioRunRecord *rec)
     gtk_widget_set_margin_bottom (box, 3);
     r->title = GTK_LABEL (gtk_label_new (""));
     r->sub = GTK_LABEL (gtk_label_new (""));
+    r->metrics = GTK_LABEL (gtk_label_new (""));
     gtk_label_set_xalign (r->title, 0);
     gtk_label_set_xalign (r->sub, 0);
+    gtk_label_set_xalign (r->metrics, 0);
     gtk_label_set_ellipsize (r->title, PANGO_ELLIPSIZE_MIDDLE);
     gtk_label_set_ellipsize (r->sub, PANGO_ELLIPSIZE_END);
+    gtk_label_set_ellipsize (r->metrics, PANGO_ELLIPSIZE_END);
     gtk_widget_add_css_class (GTK_WIDGET (r->sub), "dim-label");
+    gtk_widget_add_css_class (GTK_WIDGET (r->metrics), "dim-label");
     r->tasks = GTK_LABEL (gtk_label_new (""));
     gtk_label_set_xalign (r->tasks, 0);
     gtk_label_set_ellipsize (r->tasks, PANGO_ELLIPSIZE_END);
@@ -134,6 +142,7 @@ row_new (StudioRunsPanel *p, const StudioRunRecord *rec)
     gtk_widget_set_visible (GTK_WIDGET (r->tasks), FALSE);
     gtk_box_append (GTK_BOX (box), GTK_WIDGET (r->title));
     gtk_box_append (GTK_BOX (box), GTK_WIDGET (r->sub));
+    gtk_box_append (GTK_BOX (box), GTK_WIDGET (r->metrics));
     gtk_box_append (GTK_BOX (box), GTK_WIDGET (r->tasks));
     r->row = gtk_list_box_row_new ();
     gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (r->row), box);

@@ -15,6 +15,7 @@ typedef struct {
     GtkCheckButton *header;
     GPtrArray *features;    /* GtkEntry per placeholder */
     GtkLabel *message;
+    GtkWidget *grid;
     /* Train on */
     GtkDropDown *target, *updates;
     GtkSpinButton *workers, *ps, *port;
@@ -58,15 +59,27 @@ number (double v, const char *tip)
 
 static int row_at;
 
+/* A labelled row.  label has a mnemonic (Alt+letter focuses the field)
+ * unless plain (a placeholder's name, whose underscores are its own). */
 static void
-add_row (GtkGrid *g, const char *label, GtkWidget *w)
+add_row_full (GtkGrid *g, const char *label, gboolean plain, GtkWidget *w, const char *field)
 {
-    GtkWidget *l = gtk_label_new (label);
+    GtkWidget *l = plain ? gtk_label_new (label) : gtk_label_new_with_mnemonic (label);
+    if (!plain)
+        gtk_label_set_mnemonic_widget (GTK_LABEL (l), w);
+    if (field)
+        g_object_set_data (G_OBJECT (w), "setup-field", (gpointer) field);
     gtk_label_set_xalign (GTK_LABEL (l), 1);
     gtk_widget_add_css_class (l, "dim-label");
     gtk_grid_attach (g, l, 0, row_at, 1, 1);
     gtk_grid_attach (g, w, 1, row_at, 1, 1);
     row_at++;
+}
+
+static void
+add_row (GtkGrid *g, const char *label, GtkWidget *w, const char *field)
+{
+    add_row_full (g, label, FALSE, w, field);
 }
 
 static void
@@ -213,7 +226,7 @@ add_target_rows (Dialog *d, GtkGrid *g, const StudioTarget *given)
     gtk_widget_set_tooltip_text (GTK_WIDGET (d->target), "Where to train: here, or on a cluster of sluice workers "
                                                          "and parameter servers (sluice cluster up)");
     gtk_drop_down_set_selected (d->target, t->kind);
-    add_row (g, "Train on", GTK_WIDGET (d->target));
+    add_row (g, "Trai_n on", GTK_WIDGET (d->target), "target");
     d->target_hint = GTK_LABEL (gtk_label_new (""));
     gtk_label_set_wrap (d->target_hint, TRUE);
     gtk_label_set_max_width_chars (d->target_hint, 50);
@@ -221,10 +234,10 @@ add_target_rows (Dialog *d, GtkGrid *g, const StudioTarget *given)
     gtk_widget_add_css_class (GTK_WIDGET (d->target_hint), "dim-label");
     gtk_grid_attach (g, GTK_WIDGET (d->target_hint), 1, row_at++, 1, 1);
     d->workers = spin (t->workers, 1, 64, "workers", "Worker tasks: each trains a replica of the model");
-    add_row (g, "Workers", GTK_WIDGET (d->workers));
+    add_row (g, "_Workers", GTK_WIDGET (d->workers), "workers");
     remember_row (g, d->cluster_rows);
     d->ps = spin (t->ps, 1, 16, "parameter-servers", "Parameter server tasks: they hold the variables");
-    add_row (g, "Parameter servers", GTK_WIDGET (d->ps));
+    add_row (g, "P_arameter servers", GTK_WIDGET (d->ps), "ps");
     remember_row (g, d->cluster_rows + 2);
     const char *const updates[] = { "Synchronous (one update per step)", "Asynchronous (each worker on its own)",
                                     NULL };
@@ -233,17 +246,17 @@ add_target_rows (Dialog *d, GtkGrid *g, const StudioTarget *given)
     gtk_widget_set_tooltip_text (GTK_WIDGET (d->updates), "Synchronous: the workers' gradients are summed on the "
                                                           "parameter servers; asynchronous: sluice train --async");
     gtk_drop_down_set_selected (d->updates, t->async ? 1 : 0);
-    add_row (g, "Updates", GTK_WIDGET (d->updates));
+    add_row (g, "Up_dates", GTK_WIDGET (d->updates), "updates");
     remember_row (g, d->cluster_rows + 4);
     d->hosts = entry (t->hosts, "SSH: the hosts, host1,host2; Slurm: the node srun starts the tasks on");
     gtk_widget_set_name (GTK_WIDGET (d->hosts), "hosts");
     gtk_entry_set_placeholder_text (d->hosts, "host1,host2");
-    add_row (g, "Hosts", GTK_WIDGET (d->hosts));
+    add_row_full (g, "Hosts", TRUE, GTK_WIDGET (d->hosts), "hosts");   /* its letters are taken */
     remember_row (g, d->hosts_rows);
     d->hosts_label = GTK_LABEL (d->hosts_rows[0]);
     d->port = spin (t->port, 1024, 65535, "first-port", "Each host's first task listens on this port, "
                                                         "the next on the port after it");
-    add_row (g, "First port", GTK_WIDGET (d->port));
+    add_row_full (g, "First port", TRUE, GTK_WIDGET (d->port), "port");
     remember_row (g, d->port_rows);
     g_signal_connect (d->target, "notify::selected", G_CALLBACK (target_changed), d);
     target_changed (d->target, NULL, d);
@@ -303,12 +316,12 @@ studio_setup_dialog_show (GtkWindow *parent, StudioRunSetup *setup, StudioSetupD
     d->kind = GTK_DROP_DOWN (gtk_drop_down_new_from_strings ((const char *const *) kinds));
     gtk_drop_down_set_selected (d->kind, setup->kind);
     g_signal_connect (d->kind, "notify::selected", G_CALLBACK (kind_changed), d);
-    add_row (g, "Source", GTK_WIDGET (d->kind));
+    add_row (g, "So_urce", GTK_WIDGET (d->kind), "source");
     d->path = entry (setup->data_path, "The MNIST folder (train-images-idx3-ubyte ...), or the TFRecord or CSV file");
-    add_row (g, "Path", GTK_WIDGET (d->path));
+    add_row (g, "_Path", GTK_WIDGET (d->path), "path");
     d->header = GTK_CHECK_BUTTON (gtk_check_button_new_with_label ("The first line names the columns"));
     gtk_check_button_set_active (d->header, setup->csv_header);
-    add_row (g, "CSV", GTK_WIDGET (d->header));
+    add_row (g, "CS_V", GTK_WIDGET (d->header), "header");
     kind_changed (d->kind, NULL, d);
 
     add_heading (g, "Inputs (placeholder \u2190 feature)");
@@ -316,36 +329,38 @@ studio_setup_dialog_show (GtkWindow *parent, StudioRunSetup *setup, StudioSetupD
         GtkEntry *e = entry (setup->features[i], "The dataset feature fed to this placeholder: image or label for "
                                                  "MNIST, an Example key, a CSV column name or index");
         g_ptr_array_add (d->features, e);
-        add_row (g, setup->placeholders[i], GTK_WIDGET (e));
+        add_row_full (g, setup->placeholders[i], TRUE, GTK_WIDGET (e), NULL);
+        g_object_set_data_full (G_OBJECT (e), "setup-field", g_strdup_printf ("input:%s", setup->placeholders[i]),
+                                g_free);
     }
     d->flag = entry (setup->training_flag, "A bool placeholder fed true while training (optional)");
-    add_row (g, "Training flag", GTK_WIDGET (d->flag));
+    add_row (g, "Training _flag", GTK_WIDGET (d->flag), "flag");
 
     add_heading (g, "Objective");
     d->loss = entry (setup->loss, "The scalar loss tensor to minimize");
-    add_row (g, "Loss", GTK_WIDGET (d->loss));
+    add_row (g, "_Loss", GTK_WIDGET (d->loss), "loss");
     d->metric = entry (setup->metric, "A scalar metric tensor logged beside the loss (optional)");
-    add_row (g, "Metric", GTK_WIDGET (d->metric));
+    add_row (g, "_Metric", GTK_WIDGET (d->metric), "metric");
     d->optimizer = GTK_DROP_DOWN (gtk_drop_down_new_from_strings ((const char *const *) optimizers));
     for (guint i = 0; optimizers[i]; i++)
         if (g_strcmp0 (optimizers[i], setup->optimizer) == 0)
             gtk_drop_down_set_selected (d->optimizer, i);
-    add_row (g, "Optimizer", GTK_WIDGET (d->optimizer));
+    add_row (g, "_Optimizer", GTK_WIDGET (d->optimizer), "optimizer");
     d->lr = number (setup->learning_rate, "The optimizer's learning rate (0: its default)");
-    add_row (g, "Learning rate", GTK_WIDGET (d->lr));
+    add_row (g, "Learning _rate", GTK_WIDGET (d->lr), "lr");
 
     add_heading (g, "Schedule");
     d->steps = number ((double) setup->steps, "Total training steps (a resumed run continues to this)");
-    add_row (g, "Steps", GTK_WIDGET (d->steps));
+    add_row (g, "S_teps", GTK_WIDGET (d->steps), "steps");
     d->batch = number (setup->batch_size, "Examples per step");
-    add_row (g, "Batch size", GTK_WIDGET (d->batch));
+    add_row (g, "_Batch size", GTK_WIDGET (d->batch), "batch");
     d->summary = number ((double) setup->summary_every, "Log the loss and metrics every N steps");
-    add_row (g, "Summaries every", GTK_WIDGET (d->summary));
+    add_row (g, "Summaries _every", GTK_WIDGET (d->summary), "summary");
     d->ckpt = number ((double) setup->checkpoint_every, "Save a checkpoint every N steps");
-    add_row (g, "Checkpoint every", GTK_WIDGET (d->ckpt));
+    add_row (g, "C_heckpoint every", GTK_WIDGET (d->ckpt), "checkpoint");
     d->trace = number ((double) setup->trace_every,
                        "Record each op's time every N steps, shown on the nodes with View \u25b8 Op times (0: never)");
-    add_row (g, "Op times every", GTK_WIDGET (d->trace));
+    add_row (g, "Op t_imes every", GTK_WIDGET (d->trace), "trace");
     add_target_rows (d, g, setup->target);
 
     d->message = GTK_LABEL (gtk_label_new (""));
@@ -354,8 +369,39 @@ studio_setup_dialog_show (GtkWindow *parent, StudioRunSetup *setup, StudioSetupD
     gtk_widget_add_css_class (GTK_WIDGET (d->message), "error");
     gtk_grid_attach (g, GTK_WIDGET (d->message), 0, row_at++, 2, 1);
 
+    d->grid = GTK_WIDGET (g);
     gtk_window_set_child (d->win, GTK_WIDGET (g));
     gtk_window_present (d->win);
     gtk_widget_grab_focus (GTK_WIDGET (d->path));
     return GTK_WIDGET (d->win);
+}
+
+static const char *
+field_of (GtkWidget *w)
+{
+    for (; w; w = gtk_widget_get_parent (w)) {
+        const char *f = g_object_get_data (G_OBJECT (w), "setup-field");
+        if (f)
+            return f;
+    }
+    return NULL;
+}
+
+void
+studio_setup_dialog_describe (GtkWidget *dialog, GString *out)
+{
+    Dialog *d = g_object_get_data (G_OBJECT (dialog), "dialog");
+    if (!d)
+        return;
+    GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (d->win));
+    const char *f = field_of (focus);
+    g_string_append_printf (out, "setupfocus %s\n", f ? f : "-");
+    for (GtkWidget *c = gtk_widget_get_first_child (d->grid); c; c = gtk_widget_get_next_sibling (c)) {
+        const char *name = g_object_get_data (G_OBJECT (c), "setup-field");
+        if (name && GTK_IS_EDITABLE (c))
+            g_string_append_printf (out, "setupfield %s %s\n", name, gtk_editable_get_text (GTK_EDITABLE (c)));
+    }
+    const char *m = gtk_label_get_text (d->message);
+    if (m && *m)
+        g_string_append_printf (out, "setupmessage %s\n", m);
 }

@@ -6,7 +6,9 @@
  * the workers N, parameter servers M, synchronous or asynchronous updates,
  * and the hosts and first port where they are needed: setup->target).
  * Start hands the filled setup to `done`; Cancel or closing drops it.
- * The data path has the focus and Enter in any field starts.
+ * The data path has the focus and Enter in any field starts; every
+ * field's label has a mnemonic (Alt+P the path, Alt+T the steps, Alt+L
+ * the loss, ...; Alt+S starts, Alt+C cancels).
  *
  * Thread-safety: main thread.
  */
@@ -25,5 +27,11 @@ typedef gboolean (*StudioSetupDone) (StudioRunSetup *setup, char **message, gpoi
 /* Takes ownership of setup. */
 GtkWidget *studio_setup_dialog_show (GtkWindow *parent, StudioRunSetup *setup, StudioSetupDone done,
                                      gpointer data);
+
+/* For SLUICE_STUDIO_TRACE: appends "setupfocus FIELD" (the field that has
+ * the keyboard focus, "-" for none), "setupfield FIELD TEXT" per text
+ * field (path, input:PLACEHOLDER, flag, loss, metric, lr, steps, batch,
+ * summary, checkpoint, trace) and "setupmessage TEXT" when it shows one. */
+void studio_setup_dialog_describe (GtkWidget *dialog, GString *out);
 
 G_END_DECLS

@@ -149,6 +149,9 @@ trace (StudioWindow *w)
     if (banner && *banner)
         g_string_append_printf (s, "banner %s\n", banner);
     g_string_append_printf (s, "popover %d\n", gtk_widget_get_visible (GTK_WIDGET (w->add_popover)));
+    if (gtk_widget_get_visible (GTK_WIDGET (w->add_popover)))
+        g_string_append_printf (s, "addsearch %s\n",
+                                gtk_editable_get_text (studio_palette_get_search (w->add_palette)));
     g_string_append_printf (s, "modified %d\n", studio_document_is_modified (w->doc));
     if (studio_runs_panel_get_dir (w->runs)) {
         gint64 step, steps;
@@ -158,6 +161,8 @@ trace (StudioWindow *w)
                                 studio_runs_panel_get_chart_points (w->runs), studio_runs_panel_get_dir (w->runs));
     }
     g_string_append_printf (s, "setup %d\n", w->setup != NULL);
+    if (w->setup)
+        studio_setup_dialog_describe (w->setup, s);
     if (studio_runs_panel_get_dir (w->runs)) {
         g_string_append_printf (s, "runpid %" G_GINT64_FORMAT "\n", studio_runs_panel_get_pid (w->runs));
         const char *log = studio_runs_panel_get_log (w->runs);

@@ -165,12 +165,12 @@ sl_tensor *sl_tensor_new_wrap(sl_dtype dtype, const sl_shape *shape, void *data,
     int64_t n;
     if (check_shape(dtype, shape, &n, status) != SL_OK)
         return NULL;
-    if (dtype == SL_DTYPE_STRING || dtype == SL_DTYPE_RESOURCE) {
+    if (dtype == SL_DTYPE_STRING) {
         sl_status_set(status, SL_INVALID_ARGUMENT, "cannot wrap external memory as a %s tensor",
                       sl_dtype_name(dtype));
         return NULL;
     }
-    if ((uint64_t)n * sl_dtype_size(dtype) != size) {
+    if ((uint64_t)n * element_bytes(dtype) != size) {
         sl_status_set(status, SL_INVALID_ARGUMENT,
                       "external buffer of %zu bytes does not hold %lld %s elements", size,
                       (long long)n, sl_dtype_name(dtype));

@@ -163,20 +163,10 @@ err:
     return fail_truncate(g, start, true, st);
 }
 
-/* Points dst's input `slot` at src instead of what it had. */
+/* Closes a loop: the Merge's input `slot` becomes the NextIteration. */
 static bool rewire(sl_node *dst, int slot, sl_output src)
 {
-    sl_node *old = dst->inputs[slot].node;
-    for (int i = 0; i < old->num_out_edges; i++) {
-        if (old->out_edges[i].dst == dst && old->out_edges[i].dst_input == slot) {
-            memmove(&old->out_edges[i], &old->out_edges[i + 1],
-                    (size_t)(old->num_out_edges - i - 1) * sizeof(sl_edge));
-            old->num_out_edges--;
-            break;
-        }
-    }
-    dst->inputs[slot] = src;
-    if (!sl__node_add_out_edge(src.node, src.index, dst, slot))
+    if (!sl__node_set_input(dst, slot, src))
         return false;
     if (!sl_shape_equal(&dst->output_shapes[0], sl_node_output_shape(src.node, src.index)))
         dst->output_shapes[0] = sl_shape_unknown();  /* the loop changes it */

@@ -94,6 +94,17 @@ char *sl__graph_scoped_name(const sl_graph *graph, const char *base);
 /* Records the edge src:out -> dst:in on src (in = -1: control). */
 bool sl__node_add_out_edge(sl_node *src, int src_output, sl_node *dst, int dst_input);
 
+/* Points dst's input `slot` at src instead of what it had, moving the
+ * edge (types are the caller's business: src must have the input's
+ * dtype).  Used to close loops (Merge <- NextIteration) and to move
+ * gradient nodes into a backward loop.  false on OOM (the input is then
+ * src but src lacks the out edge: the caller truncates the graph). */
+bool sl__node_set_input(sl_node *dst, int slot, sl_output src);
+
+/* Adds a control edge src -> dst (nothing when there is one).  false on
+ * OOM. */
+bool sl__node_add_control_input(sl_node *dst, sl_node *src);
+
 /* Runs the op's shape function for a node whose inputs are set. */
 sl_code sl__node_infer_shapes(sl_node *node, sl_status *status);
 

@@ -101,6 +101,36 @@ bool sl__node_add_out_edge(sl_node *src, int src_output, sl_node *dst, int dst_i
     return true;
 }
 
+bool sl__node_set_input(sl_node *dst, int slot, sl_output src)
+{
+    sl_node *old = dst->inputs[slot].node;
+    for (int i = 0; old && i < old->num_out_edges; i++) {
+        if (old->out_edges[i].dst == dst && old->out_edges[i].dst_input == slot) {
+            memmove(&old->out_edges[i], &old->out_edges[i + 1],
+                    (size_t)(old->num_out_edges - i - 1) * sizeof(sl_edge));
+            old->num_out_edges--;
+            break;
+        }
+    }
+    dst->inputs[slot] = src;
+    return sl__node_add_out_edge(src.node, src.index, dst, slot);
+}
+
+bool sl__node_add_control_input(sl_node *dst, sl_node *src)
+{
+    for (int i = 0; i < dst->num_control_inputs; i++)
+        if (dst->control_inputs[i] == src)
+            return true;
+    sl_node **p = sl_realloc(dst->control_inputs, (size_t)(dst->num_control_inputs + 1) * sizeof(*p));
+    if (!p)
+        return false;
+    dst->control_inputs = p;
+    if (!sl__node_add_out_edge(src, -1, dst, -1))
+        return false;
+    p[dst->num_control_inputs++] = src;
+    return true;
+}
+
 int sl_graph_num_nodes(const sl_graph *g) { return g->num_nodes; }
 
 sl_node *sl_graph_node(const sl_graph *g, int i)

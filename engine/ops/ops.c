@@ -12,6 +12,7 @@ void sl__ops_register_math(void);
 void sl__ops_register_nn(void);
 void sl__ops_register_random(void);
 void sl__ops_register_send_recv(void);
+void sl__ops_register_stack(void);
 void sl__ops_register_state(void);
 void sl__ops_register_training(void);
 
@@ -26,6 +27,7 @@ void sl__ops_register_builtin(void)
     sl__ops_register_nn();
     sl__ops_register_random();
     sl__ops_register_send_recv();
+    sl__ops_register_stack();
     sl__ops_register_state();
     sl__ops_register_training();
 }

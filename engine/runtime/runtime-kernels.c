@@ -42,6 +42,7 @@ void sl__runtime_kernels_register(void)
     sl__kernels_register_state();
     sl__kernels_register_queues();
     sl__kernels_register_send_recv();
+    sl__kernels_register_stacks();
 }
 
 static void attr_string(const sl_node *node, const char *attr, const char *fallback, char *buf, size_t n)

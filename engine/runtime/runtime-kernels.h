@@ -14,6 +14,7 @@ void sl__kernels_register_control_flow(void);
 void sl__kernels_register_state(void);
 void sl__kernels_register_queues(void);
 void sl__kernels_register_send_recv(void);
+void sl__kernels_register_stacks(void);
 
 /* All of the above; called from the CPU kernel list (cpu-kernels.c). */
 void sl__runtime_kernels_register(void);

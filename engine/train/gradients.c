@@ -19,6 +19,7 @@
 
 #include "graph-private.h"
 #include "grad/grad-private.h"
+#include "grad/walk-private.h"
 #include "sluice/alloc.h"
 #include "strmap.h"
 
@@ -62,6 +63,7 @@ static void register_builtin(void)
     sl__grads_register_math();
     sl__grads_register_nn();
     sl__grads_register_array();
+    sl__grads_register_cond();
 }
 
 /* Frees the registry at exit so leak checkers report only real leaks. */
@@ -128,27 +130,10 @@ static bool is_trainable(sl_dtype t)
     return sl_dtype_is_floating(t) || sl_dtype_is_complex(t) || t == SL_DTYPE_RESOURCE;
 }
 
-typedef struct grad_list {
-    sl_output *v;
-    int n;
-    int cap;
-} grad_list;
+typedef sl__walk walk;
+typedef sl__grad_list grad_list;
 
-typedef struct walk {
-    sl_graph *g;
-    int n0;                  /* nodes before we started: only they are walked */
-    bool *reached;
-    bool *between;
-    int *pending;
-    grad_list **grads;       /* [node][output], lazily allocated */
-    sl_output **agg;         /* [node][output]: the summed gradient, once processed */
-    int *queue;
-    int qhead;
-    int qtail;
-    sl_b b;
-} walk;
-
-static bool add_grad(walk *w, sl_output at, sl_output g)
+bool sl__walk_add_grad(walk *w, sl_output at, sl_output g)
 {
     int id = sl_node_id(at.node);
     if (!w->grads[id]) {
@@ -170,7 +155,7 @@ static bool add_grad(walk *w, sl_output at, sl_output g)
 }
 
 /* Whether input i of node is an edge the walk follows. */
-static bool follows(const walk *w, const sl_node *n, int i)
+bool sl__walk_follows(const walk *w, const sl_node *n, int i)
 {
     sl_output src = sl_node_input(n, i);
     int id = sl_node_id(src.node);
@@ -223,17 +208,40 @@ static sl_output sum_list(walk *w, grad_list *l)
     return sl__b_end(&w->b, nb);
 }
 
+sl_output sl__walk_sum(walk *w, sl_output at)
+{
+    int id = sl_node_id(at.node);
+    return sum_list(w, w->grads[id] ? &w->grads[id][at.index] : NULL);
+}
+
+void sl__walk_release(walk *w, const sl_node *n, int i)
+{
+    int src = sl_node_id(sl_node_input(n, i).node);
+    if (--w->pending[src] == 0)
+        w->queue[w->qtail++] = src;
+}
+
+static sl_code fail_oom(walk *w, const sl_node *n)
+{
+    return sl__b_fail(&w->b, SL_RESOURCE_EXHAUSTED, "out of memory differentiating '%s'", sl_node_name(n));
+}
+
 static sl_code process(walk *w, sl_node *n)
 {
     int id = sl_node_id(n), no = sl_node_num_outputs(n), ni = sl_node_num_inputs(n);
     const char *type = sl_node_op_type(n);
     sl_code rc = SL_OK;
     sl_output *dy = NULL, *dx = NULL;
+    sl__cf_kind kind = sl__cf_kind_of(w->cf, n);
+    if (kind == SL_CF_LOOP_OTHER)
+        return SL_OK;  /* built with the whole loop, when the walk reaches its exits */
+    int mark = sl_graph_num_nodes(w->g);
+    sl__loop_grad *lg = kind == SL_CF_LOOP_EXIT ? NULL : sl__while_grad_of(w, n);
     int pushed = push_op_scope(w->g, sl_node_name(n));
 
     w->agg[id] = sl_calloc((size_t)no + 1, sizeof(sl_output));
     if (!w->agg[id]) {
-        rc = sl__b_fail(&w->b, SL_RESOURCE_EXHAUSTED, "out of memory differentiating '%s'", sl_node_name(n));
+        rc = fail_oom(w, n);
         goto out;
     }
     bool any = false;
@@ -243,9 +251,19 @@ static sl_code process(walk *w, sl_node *n)
     }
     if (w->b.failed)
         goto out_failed;
+    if (kind == SL_CF_LOOP_EXIT) {
+        for (int i = 0; i < pushed; i++)
+            sl_graph_pop_scope(w->g);
+        return sl__while_grad_exit(w, n);   /* releases what it is done with */
+    }
+    if (w->cf->frame_of[id] != 0 && !lg) {
+        rc = sl__b_fail(&w->b, SL_INTERNAL, "node '%s' (%s) inside a loop reached before its loop's exits",
+                        sl_node_name(n), type);
+        goto out;
+    }
     bool has_walked_input = false;
     for (int i = 0; i < ni; i++)
-        has_walked_input |= follows(w, n, i);
+        has_walked_input |= sl__walk_follows(w, n, i);
     if (!any || !has_walked_input || !strcmp(type, "StopGradient"))
         goto out;
     if (!strcmp(type, "PreventGradient")) {
@@ -257,16 +275,10 @@ static sl_code process(walk *w, sl_node *n)
                         len ? ": " : "", (int)len, msg);
         goto out;
     }
-    if (sl_node_op_def(n)->flags & SL_OP_CONTROL_FLOW) {
-        rc = sl__b_fail(&w->b, SL_UNIMPLEMENTED,
-                        "node '%s' (%s): gradients through control flow are not implemented yet",
-                        sl_node_name(n), type);
-        goto out;
-    }
     const sl_grad_entry *e = lookup(type);
     if (!e) {
-        rc = sl__b_fail(&w->b, SL_NOT_FOUND, "node '%s' (%s): no gradient defined for op '%s'",
-                        sl_node_name(n), type, type);
+        rc = sl__b_fail(&w->b, kind == SL_CF_NONE ? SL_NOT_FOUND : SL_UNIMPLEMENTED,
+                        "node '%s' (%s): no gradient defined for op '%s'", sl_node_name(n), type, type);
         goto out;
     }
     if (e->flags & SL_GRAD_NOT_DIFFERENTIABLE)
@@ -274,7 +286,7 @@ static sl_code process(walk *w, sl_node *n)
     dy = sl_calloc((size_t)no + 1, sizeof(*dy));
     dx = sl_calloc((size_t)ni + 1, sizeof(*dx));
     if (!dy || !dx) {
-        rc = sl__b_fail(&w->b, SL_RESOURCE_EXHAUSTED, "out of memory differentiating '%s'", sl_node_name(n));
+        rc = fail_oom(w, n);
         goto out;
     }
     for (int i = 0; i < no; i++) {
@@ -289,10 +301,12 @@ static sl_code process(walk *w, sl_node *n)
     w->b = ctx.b;
     if (w->b.failed)
         goto out_failed;
+    /* inside a loop: the new nodes belong to the backward loop */
+    if (lg && sl__while_grad_adopt(w, lg, mark, dx, ni) != SL_OK)
+        goto out_failed;
     for (int i = 0; i < ni; i++) {
-        if (sl__has(dx[i]) && follows(w, n, i) && !add_grad(w, sl_node_input(n, i), dx[i])) {
-            rc = sl__b_fail(&w->b, SL_RESOURCE_EXHAUSTED, "out of memory differentiating '%s'",
-                            sl_node_name(n));
+        if (sl__has(dx[i]) && sl__walk_follows(w, n, i) && !sl__walk_add_grad(w, sl_node_input(n, i), dx[i])) {
+            rc = fail_oom(w, n);
             goto out;
         }
     }
@@ -312,13 +326,20 @@ out:
     if (rc != SL_OK)
         return rc;
     /* release the consumers' hold on our inputs */
-    for (int i = 0; i < ni; i++) {
-        if (!follows(w, n, i))
-            continue;
-        int src = sl_node_id(sl_node_input(n, i).node);
-        if (--w->pending[src] == 0)
-            w->queue[w->qtail++] = src;
+    for (int i = 0; i < ni; i++)
+        if (sl__walk_follows(w, n, i))
+            sl__walk_release(w, n, i);
+    return SL_OK;
+}
+
+sl_code sl__walk_drain(walk *w, int from)
+{
+    for (int head = from; head < w->qtail;) {
+        sl_code rc = process(w, sl_graph_node(w->g, w->queue[head++]));
+        if (rc != SL_OK)
+            return rc;
     }
+    w->qtail = from;
     return SL_OK;
 }
 
@@ -340,6 +361,8 @@ static void walk_release(walk *w)
     sl_free(w->between);
     sl_free(w->pending);
     sl_free(w->queue);
+    sl__while_grad_release(w);
+    sl__cf_info_free(w->cf);
 }
 
 static bool check_output(const sl_graph *g, sl_output o)
@@ -378,6 +401,23 @@ sl_code sl_add_gradients(sl_graph *g, const sl_output *ys, int ny, const sl_outp
     if (!w.reached || !w.between || !w.pending || !w.grads || !w.agg || !w.queue) {
         rc = sl_status_set(status, SL_RESOURCE_EXHAUSTED, "out of memory computing gradients");
         goto out;
+    }
+    if (!(w.cf = sl__cf_info_new(g, w.n0, status))) {
+        rc = sl_status_code(status);
+        goto out;
+    }
+    if (w.cf->num_frames > 1 && !(w.loops = sl_calloc((size_t)w.cf->num_frames, sizeof(*w.loops)))) {
+        rc = sl_status_set(status, SL_RESOURCE_EXHAUSTED, "out of memory computing gradients");
+        goto out;
+    }
+    for (int i = 0; i < ny + nx; i++) {
+        sl_output o = i < ny ? ys[i] : xs[i - ny];
+        if (w.cf->frame_of[sl_node_id(o.node)] != 0 && sl__cf_kind_of(w.cf, o.node) != SL_CF_LOOP_EXIT) {
+            rc = sl_status_set(status, SL_UNIMPLEMENTED,
+                               "%s '%s' is inside a while loop: differentiate the loop's outputs instead",
+                               i < ny ? "y" : "x", sl_node_name(o.node));
+            goto out;
+        }
     }
 
     /* 1. forward from the xs (queue used as a stack) */
@@ -427,7 +467,7 @@ sl_code sl_add_gradients(sl_graph *g, const sl_output *ys, int ny, const sl_outp
             continue;
         sl_node *n = sl_graph_node(g, id);
         for (int i = 0; i < sl_node_num_inputs(n); i++)
-            if (follows(&w, n, i))
+            if (sl__walk_follows(&w, n, i))
                 w.pending[sl_node_id(sl_node_input(n, i).node)]++;
     }
 
@@ -446,7 +486,7 @@ sl_code sl_add_gradients(sl_graph *g, const sl_output *ys, int ny, const sl_outp
             rc = sl_status_code(status);
             goto out;
         }
-        if (!add_grad(&w, ys[i], dy)) {
+        if (!sl__walk_add_grad(&w, ys[i], dy)) {
             rc = sl_status_set(status, SL_RESOURCE_EXHAUSTED, "out of memory computing gradients");
             goto out;
         }

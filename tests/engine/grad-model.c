@@ -288,6 +288,8 @@ int main(int argc, char **argv)
         check(dys[0].node != NULL, "dloss");
     }
     check(sl_add_gradients(g, ys, ny, xs, nx, ny == 2 ? dys : NULL, dxs, st) == SL_OK, "sl_add_gradients");
+    if (getenv("GRAD_MODEL_DUMP")) /* debugging aid: the graph with its gradients, as text */
+        check(sl_graph_save(g, getenv("GRAD_MODEL_DUMP"), st) == SL_OK, "dump the graph");
     for (int i = 0; i < nx; i++)
         if (!dxs[i].node) {
             fprintf(stderr, "grad-model: no gradient for input %d\n", i);
@@ -348,7 +350,19 @@ int main(int argc, char **argv)
     fetches[0] = m.loss;
     for (int i = 0; i < nx; i++)
         fetches[1 + i] = dxs[i];
-    check(sl_session_run_outputs(s, NULL, feeds, fvals, nf, fetches, out, 1 + nx, NULL, 0, NULL, st) == SL_OK, "run");
+    /* GRAD_MODEL_STATS set: say on stderr where the step's nodes ran */
+    sl_run_options ro = {.collect_step_stats = getenv("GRAD_MODEL_STATS") != NULL};
+    sl_step_stats *ss = NULL;
+    check(sl_session_run_outputs(s, &ro, feeds, fvals, nf, fetches, out, 1 + nx, NULL, 0, ro.collect_step_stats ? &ss : NULL,
+                                 st) == SL_OK,
+          "run");
+    for (int i = 0; ss && i < ss->num_devices; i++)
+        fprintf(stderr, "grad-model: %s: %d node executions\n", ss->devices[i].device, ss->devices[i].num_nodes);
+    for (int i = 0; ss && i < ss->num_nodes; i++)
+        if (!strcmp(ss->nodes[i].op, "MatMul") || !strcmp(ss->nodes[i].op, "StackPopV2"))
+            fprintf(stderr, "grad-model: %s (%s) iteration %lld on %s\n", ss->nodes[i].node_name, ss->nodes[i].op,
+                    (long long)ss->nodes[i].iteration, ss->nodes[i].device);
+    sl_step_stats_free(ss);
     check(sl_npy_write(path_of("", "loss"), out[0], st) == SL_OK, "write loss");
     for (int i = 0; i < nx; i++) {
         const char *name = i < nvars ? sl_node_name(vars[i].node) : m.in_names[i - nvars];

@@ -141,8 +141,24 @@ static void test_gradients_errors_leave_graph_unchanged(void **state)
     sl_node *sw = th_finish(b);
     sl_output y2 = TH_OP(g, "Square", ((sl_output){sw, 1}));
     n = sl_graph_num_nodes(g);
-    assert_int_equal(sl_add_gradients(g, &y2, 1, &q, 1, NULL, &dx, st), SL_UNIMPLEMENTED);
-    assert_non_null(strstr(sl_status_message(st), "node 'sw' (Switch)"));
+    /* a Switch of a cond differentiates: Merge of the taken side's gradient
+     * and zeros (test-gradients-control-flow checks the numbers) */
+    assert_int_equal(sl_add_gradients(g, &y2, 1, &q, 1, NULL, &dx, st), SL_OK);
+    assert_string_equal(sl_node_op_type(dx.node), "Merge");
+    /* a RefSwitch has no gradient: an error naming it, the graph unchanged */
+    sl_node_builder *vb = sl_node_builder_new(g, "VariableV2", "v");
+    sl_node_builder_set_attr_type(vb, "dtype", SL_DTYPE_FLOAT);
+    sl_shape s3 = sl_shape_vector(3);
+    sl_node_builder_set_attr_shape(vb, "shape", &s3);
+    sl_output v = {th_finish(vb), 0};
+    b = sl_node_builder_new(g, "RefSwitch", "rsw");
+    sl_node_builder_add_input(b, v);
+    sl_node_builder_add_input(b, pred);
+    sl_node *rsw = th_finish(b);
+    sl_output y3 = TH_OP(g, "Square", ((sl_output){rsw, 1}));
+    n = sl_graph_num_nodes(g);
+    assert_int_equal(sl_add_gradients(g, &y3, 1, &v, 1, NULL, &dx, st), SL_UNIMPLEMENTED);
+    assert_non_null(strstr(sl_status_message(st), "node 'rsw' (RefSwitch)"));
     assert_int_equal(sl_graph_num_nodes(g), n);
 
     /* bad arguments */

@@ -165,7 +165,7 @@ test_stop_and_resume_continue_from_the_checkpoint (void **state)
     g_free (log);
 
     /* op times on the canvas from the run's traced steps */
-    assert_true (wait_for (p, has_times, NULL, 10));
+    assert_true (wait_for (p, has_times, NULL, 60));
     gint64 tstep;
     GHashTable *times = studio_runs_panel_get_node_times (p, &tstep);
     assert_true (tstep > 0 && tstep % 5 == 0);
@@ -229,7 +229,7 @@ test_crash_and_failure_shown_studio_works_on (void **state)
     gint64 pid = studio_runs_panel_get_pid (p);
     assert_true (pid > 0);
     assert_int_equal (kill ((pid_t) pid, SIGKILL), 0);
-    assert_true (wait_for (p, not_running, NULL, 30));
+    assert_true (wait_for (p, not_running, NULL, 90));
     assert_string_equal (studio_runs_panel_get_status (p), "crashed");
     const char *shown = studio_runs_panel_get_log (p);
     print_message ("crashed; the log shows:\n%s\n", shown);

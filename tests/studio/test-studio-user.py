@@ -42,6 +42,8 @@ if not os.environ.get("DISPLAY") or not shutil.which("xdotool"):
     sys.exit(77)
 
 tmp = tempfile.mkdtemp(prefix="studio-user-")
+# every timeout scaled by STUDIO_USER_SLOW (e.g. 2 on a very slow machine)
+SLOW = float(os.environ.get("STUDIO_USER_SLOW", "1"))
 
 
 def log(*a):
@@ -66,7 +68,7 @@ class Studio:
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_err, daemon=True).start()
         out = xdo("search", "--sync", "--onlyvisible", "--pid", str(self.proc.pid), "--name", "Sluice Studio",
-                  timeout=30)
+                  timeout=90)
         self.win = out.split()[0]
         self.wait("the window drawn", lambda s: s["canvas"] is not None)
         geo = xdo("getwindowgeometry", "--shell", self.win)
@@ -88,7 +90,8 @@ class Studio:
                 block = {"nodes": {}, "ports": {}, "shapes": {}, "problems": {}, "selected": [],
                          "banner": "", "popover": 0, "modified": None, "canvas": None,
                          "setup": 0, "run": None, "runpid": 0, "prompt": 0, "runlog": "",
-                         "times": None}
+                         "times": None, "setupfocus": None, "setupfields": {}, "setupmessage": "",
+                         "addsearch": None}
             elif line == "end" and block is not None:
                 with self.lock:
                     self.state, self.stamp = block, time.monotonic()
@@ -117,6 +120,15 @@ class Studio:
                     block["banner"] = rest
                 elif kind == "runlog":
                     block["runlog"] = rest
+                elif kind == "setupfocus":
+                    block["setupfocus"] = rest
+                elif kind == "setupfield":
+                    name, _, text = rest.partition(" ")
+                    block["setupfields"][name] = text
+                elif kind == "setupmessage":
+                    block["setupmessage"] = rest
+                elif kind == "addsearch":
+                    block["addsearch"] = rest
                 elif kind in ("popover", "modified", "setup", "runpid", "prompt", "times"):
                     block[kind] = int(rest)
                 elif kind == "run":
@@ -128,9 +140,12 @@ class Studio:
         with self.lock:
             return self.state, self.stamp
 
-    def wait(self, what, pred, timeout=15.0):
-        """Waits until pred(state) holds; fails the test with `what`."""
-        end = time.monotonic() + timeout
+    def wait(self, what, pred, timeout=60.0):
+        """Waits until pred(state) holds; fails the test with `what`.  The
+        timeouts are generous (a loaded machine can take many seconds for
+        what takes a fraction of one when idle): the wait ends as soon as
+        the condition holds."""
+        end = time.monotonic() + timeout * SLOW
         while time.monotonic() < end:
             if self.proc.poll() is not None:
                 fail(f"the studio exited ({self.proc.returncode}) while waiting for: {what}")
@@ -140,11 +155,14 @@ class Studio:
             time.sleep(0.05)
         s, _ = self.now()
         fail(f"timed out waiting for: {what}\nlast state: problems={s and s['problems']} "
-             f"banner={s and s['banner']!r} popover={s and s['popover']} nodes={s and len(s['nodes'])}")
+             f"banner={s and s['banner']!r} popover={s and s['popover']} nodes={s and len(s['nodes'])} "
+             f"setup={s and s['setup']} setupfocus={s and s['setupfocus']} "
+             f"setupfields={s and s['setupfields']} setupmessage={s and s['setupmessage']!r} "
+             f"run={s and s['run']}")
 
     def wait_maybe(self, pred, timeout):
         """Whether pred(state) comes to hold within timeout."""
-        end = time.monotonic() + timeout
+        end = time.monotonic() + timeout * SLOW
         while time.monotonic() < end:
             s, _ = self.now()
             if s is not None and pred(s):
@@ -169,7 +187,7 @@ class Studio:
     def quit(self):
         key("ctrl+q")
         try:
-            rc = self.proc.wait(timeout=10)
+            rc = self.proc.wait(timeout=60 * SLOW)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             fail("Ctrl+Q did not close the studio")
@@ -193,7 +211,7 @@ def fail(msg):
     sys.exit(1)
 
 
-def xdo(*args, timeout=10):
+def xdo(*args, timeout=30):
     r = subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0:
         fail(f"xdotool {' '.join(args)}: {r.stderr.strip()}")
@@ -262,11 +280,26 @@ def open_add_search(app, x, y):
     on a loaded machine they sometimes do not, so then the other way the
     studio offers, Shift+A with the pointer there (logged)."""
     click(*app.screen(x, y), n=2)
-    if not app.wait_maybe(lambda s: s["popover"] == 1, 3.0):
+    if not app.wait_maybe(lambda s: s["popover"] == 1, 8.0):
         log("the double-click did not register (machine busy?): Shift+A at the pointer instead")
         move(*app.screen(x, y))
         key("shift+a")
     app.wait("the add search to open", lambda s: s["popover"] == 1)
+
+
+def search_and_add(app, text):
+    """Types text into the open add search and presses Enter once the
+    search shows exactly that text (a late double-click's Shift+A, or a
+    key lost on a busy machine, would otherwise search for something
+    else): Ctrl+A and the text again until it does."""
+    for attempt in range(3):
+        key("ctrl+a")
+        type_text(text)
+        if app.wait_maybe(lambda s: s["addsearch"] == text, 15.0):
+            key("Return")
+            return
+        log(f"the add search shows {app.now()[0]['addsearch']!r}, not {text!r}: typed again")
+    fail(f"the add search never showed {text!r}")
 
 def scenario_mlp():
     global app
@@ -278,8 +311,7 @@ def scenario_mlp():
     # search-to-add: double-click on empty canvas, type, Enter
     cx, cy, cw, ch = s["canvas"]
     open_add_search(app, cx + cw / 2, cy + ch / 2)
-    type_text("mnist")
-    key("Return")
+    search_and_add(app, "mnist")
     s = app.wait("the MNIST MLP on the canvas",
                  lambda s: len(s["nodes"]) == 34 and s["popover"] == 0 and "loss/mean:0" in s["shapes"])
     s = app.settle()
@@ -363,21 +395,24 @@ def scenario_bad_input():
     move(*app.screen(cx + cw / 2, cy + ch / 2))
     key("shift+a")
     app.wait("the add search to open", lambda s: s["popover"] == 1)
-    type_text("NoOp")
-    key("Return")
+    search_and_add(app, "NoOp")
     s = app.wait("a NoOp added after the error", lambda s: len(s["nodes"]) == 1 and s["popover"] == 0)
     log("after the error the studio still edits: added", list(s["nodes"]))
 
     def open_file(path):
         key("ctrl+o")
-        time.sleep(1.0)  # the file chooser
+        # the file chooser: the pointer onto it (keys follow the pointer)
+        dlg = xdo("search", "--sync", "--onlyvisible", "--name", "Open graph", timeout=60 * SLOW).split()[0]
+        g = dict(l.split("=") for l in xdo("getwindowgeometry", "--shell", dlg).split())
+        move(int(g["X"]) + int(g["WIDTH"]) // 2, int(g["Y"]) + 8)
+        time.sleep(0.5)
         type_text(path)  # a path typed into the chooser opens its location entry
         time.sleep(0.3)
         key("Return")
 
     # a file that is not a graph: error, the graph on screen stays
     open_file(other)
-    s = app.wait("an error about notes.pbtxt", lambda s: "notes.pbtxt" in s["banner"], timeout=20)
+    s = app.wait("an error about notes.pbtxt", lambda s: "notes.pbtxt" in s["banner"])
     if len(s["nodes"]) != 1:
         fail(f"the graph changed after a failed open: {list(s['nodes'])}")
     log("file of another kind:", s["banner"])
@@ -388,7 +423,7 @@ def scenario_bad_input():
     key("ctrl+z")
     app.wait("the NoOp undone", lambda s: not s["nodes"])
     open_file(unknown)
-    s = app.wait("the graph with FancyActivation", lambda s: set(s["nodes"]) == {"x", "spell", "out"}, timeout=20)
+    s = app.wait("the graph with FancyActivation", lambda s: set(s["nodes"]) == {"x", "spell", "out"})
     s = app.settle()
     msg = s["problems"].get("spell", "")
     if "FancyActivation" not in msg:
@@ -481,13 +516,51 @@ def event_losses(path):
     return out
 
 
+def open_setup(app):
+    """F5: the training setup dialog; the pointer onto it (keys follow the
+    pointer) once it shows, with the data path focused."""
+    key("F5")
+    app.wait("the training setup dialog", lambda s: s["setup"] == 1)
+    dlg = xdo("search", "--sync", "--onlyvisible", "--name", "Training setup", timeout=60 * SLOW).split()[0]
+    g = dict(l.split("=") for l in xdo("getwindowgeometry", "--shell", dlg).split())
+    move(int(g["X"]) + int(g["WIDTH"]) // 2, int(g["Y"]) + 8)
+    app.wait("the data path focused in the setup", lambda s: s["setupfocus"] == "path")
+
+
+def set_field(app, mnemonic, field, text):
+    """As a person would: the field's mnemonic (its label's Alt+letter)
+    focuses it, Ctrl+A and the text replace what it held.  Types only once
+    the trace shows the field focused, and goes on once it shows the text;
+    does it again (up to 3 times) when a key got lost on a busy machine."""
+    for attempt in range(3):
+        key(mnemonic)
+        if not app.wait_maybe(lambda s: s["setupfocus"] == field, 20.0):
+            log(f"{mnemonic} did not focus {field} (focus: {app.now()[0]['setupfocus']}): again")
+            continue
+        key("ctrl+a")
+        type_text(text)
+        if app.wait_maybe(lambda s: s["setupfields"].get(field) == text, 20.0):
+            return
+        log(f"setup field {field} shows {app.now()[0]['setupfields'].get(field)!r}, not {text!r}: again")
+    fail(f"could not set the setup's {field} to {text!r}")
+
+
+def start_training(app):
+    """Enter in the setup's focused field starts; the dialog closes."""
+    key("Return")
+    s = app.wait("the setup to close and the run to start",
+                 lambda s: s["setup"] == 0 or s["setupmessage"], timeout=60)
+    if s["setup"]:
+        fail(f"the setup refused to start: {s['setupmessage']}")
+
+
 def show_op_times(app):
     """Ctrl+T: the op times the run recorded, on the nodes."""
     s = app.now()[0]
     cx, cy, cw, ch = s["canvas"]
     move(*app.screen(cx + cw / 2, cy + 20))
     key("ctrl+t")
-    s = app.wait("op times on the nodes", lambda s: s["times"] is not None and s["times"] >= 10, timeout=20)
+    s = app.wait("op times on the nodes", lambda s: s["times"] is not None and s["times"] >= 10)
     log(f"Ctrl+T: {s['times']} nodes show their op time")
     shot = os.environ.get("STUDIO_TIMES_SCREENSHOT")
     if shot:
@@ -504,30 +577,23 @@ def scenario_train():
     s = app.wait("the empty window", lambda s: s["canvas"] and not s["nodes"])
     cx, cy, cw, ch = s["canvas"]
     open_add_search(app, cx + cw / 2, cy + ch / 2)
-    type_text("mnist")
-    key("Return")
+    search_and_add(app, "mnist")
     app.wait("the MNIST MLP on the canvas", lambda s: "accuracy/mean:0" in s["shapes"] and s["popover"] == 0)
     app.settle()
     key("ctrl+s")
     app.wait("saved", lambda s: s["modified"] == 0)
-    key("F5")
-    app.wait("the training setup dialog", lambda s: s["setup"] == 1)
-    time.sleep(0.5)
-    dlg = xdo("search", "--sync", "--onlyvisible", "--name", "Training setup", timeout=15).split()[0]
-    g = dict(l.split("=") for l in xdo("getwindowgeometry", "--shell", dlg).split())
-    move(int(g["X"]) + int(g["WIDTH"]) // 2, int(g["Y"]) + 8)  # keys follow the pointer
-    key("ctrl+a")
-    type_text(data)
+    open_setup(app)
+    set_field(app, "alt+p", "path", data)
     long_steps = os.environ.get("STUDIO_RUN_STEPS")  # a long run, for the screenshot
     if long_steps:
-        key(*["Tab"] * 8)  # the inputs, flag, loss, metric, optimizer, learning rate: then steps
-        key("ctrl+a")
-        type_text(long_steps)
-    key("Return")
+        set_field(app, "alt+t", "steps", long_steps)
+    start_training(app)
     s = app.wait("the run to start", lambda s: s["setup"] == 0 and s["run"] and s["run"]["status"] == "running",
-                 timeout=30)
+                 timeout=90)
     run_dir = s["run"]["dir"]
     log("training in", run_dir)
+    if long_steps and s["run"]["steps"] != int(long_steps):
+        fail(f"the run trains {s['run']['steps']} steps, not the {long_steps} typed into the setup")
     s = app.wait("the chart to show points while training",
                  lambda s: s["run"]["points"] > 0 or s["run"]["status"] != "running", timeout=120)
     if s["run"]["status"] == "running":
@@ -585,38 +651,42 @@ def alive(pid):
 
 
 def start_long_run(app, data, steps="1000000"):
-    """F5, the data folder and a step count typed into the setup, Enter;
-    returns the state once the run trains (its pid known)."""
-    key("F5")
-    app.wait("the training setup dialog", lambda s: s["setup"] == 1)
-    time.sleep(0.5)
-    dlg = xdo("search", "--sync", "--onlyvisible", "--name", "Training setup", timeout=15).split()[0]
-    g = dict(l.split("=") for l in xdo("getwindowgeometry", "--shell", dlg).split())
-    move(int(g["X"]) + int(g["WIDTH"]) // 2, int(g["Y"]) + 8)  # keys follow the pointer
-    key("ctrl+a")
-    type_text(data)
-    key(*["Tab"] * 8)  # the inputs, flag, loss, metric, optimizer, learning rate: then steps
-    key("ctrl+a")
-    type_text(steps)
-    key("Return")
-    return app.wait("the run to train", lambda s: s["setup"] == 0 and s["run"] and s["run"]["status"] == "running"
-                    and s["runpid"] > 0 and s["run"]["step"] > 0, timeout=90)
+    """F5, the data folder and a step count typed into the setup (Alt+P,
+    Alt+T), Enter; returns the state once the run trains (its pid known)."""
+    open_setup(app)
+    set_field(app, "alt+p", "path", data)
+    set_field(app, "alt+t", "steps", steps)  # S_teps: Alt+S is Start training
+    start_training(app)
+    s = app.wait("the run to train", lambda s: s["setup"] == 0 and s["run"] and s["run"]["status"] == "running"
+                 and s["runpid"] > 0 and s["run"]["step"] > 0, timeout=90)
+    if s["run"]["steps"] != int(steps):
+        fail(f"the run trains {s['run']['steps']} steps, not the {steps} typed into the setup")
+    return s
 
 
 def answer_prompt(app, keys):
     """The stop-or-leave question is a dialog of its own: the pointer on
     it (keys follow the pointer), then its mnemonic."""
     app.wait("the stop-or-leave prompt", lambda s: s["prompt"] == 1)
-    time.sleep(0.5)
-    wins = xdo("search", "--onlyvisible", "--pid", str(app.proc.pid), "").split()
-    for w in wins:
-        if w == app.win:
-            continue
-        g = dict(l.split("=") for l in xdo("getwindowgeometry", "--shell", w).split())
-        if int(g["WIDTH"]) < 900 and int(g["HEIGHT"]) > 60:
-            move(int(g["X"]) + int(g["WIDTH"]) // 2, int(g["Y"]) + int(g["HEIGHT"]) // 2)
-            key(keys)
-            return
+    end = time.monotonic() + 60 * SLOW
+    while time.monotonic() < end:  # until it is mapped
+        r = subprocess.run(["xdotool", "search", "--onlyvisible", "--pid", str(app.proc.pid), ""],
+                           capture_output=True, text=True, timeout=30)
+        wins = r.stdout.split()
+        for w in wins:
+            if w == app.win:
+                continue
+            r = subprocess.run(["xdotool", "getwindowgeometry", "--shell", w], capture_output=True, text=True,
+                               timeout=30)
+            if r.returncode != 0:
+                continue
+            g = dict(l.split("=") for l in r.stdout.split())
+            if int(g["WIDTH"]) < 900 and int(g["HEIGHT"]) > 60:
+                time.sleep(0.3)
+                move(int(g["X"]) + int(g["WIDTH"]) // 2, int(g["Y"]) + int(g["HEIGHT"]) // 2)
+                key(keys)
+                return
+        time.sleep(0.2)
     fail(f"no prompt window among {wins}")
 
 
@@ -636,7 +706,7 @@ def scenario_close_run():
     key("ctrl+q")
     answer_prompt(app, "alt+l")
     try:
-        rc = app.proc.wait(timeout=20)
+        rc = app.proc.wait(timeout=60 * SLOW)
     except subprocess.TimeoutExpired:
         fail("Leave Running did not close the studio")
     if rc != 0:
@@ -645,7 +715,9 @@ def scenario_close_run():
         fail(f"the run (pid {pid}) did not outlive the studio")
     train_log = os.path.join(run_dir, "train.log")
     size = os.path.getsize(train_log)
-    time.sleep(2.0)
+    end = time.monotonic() + 60 * SLOW  # the log grows (slowly on a busy machine)
+    while alive(pid) and os.path.getsize(train_log) <= size and time.monotonic() < end:
+        time.sleep(0.2)
     if not alive(pid) or os.path.getsize(train_log) <= size:
         fail("the run left running stopped training after the studio closed")
     log(f"Leave Running: the studio closed, the trainer (pid {pid}) trains on: its log grew "
@@ -669,7 +741,7 @@ def scenario_close_run():
     key("ctrl+q")
     answer_prompt(app, "alt+s")
     try:
-        rc = app.proc.wait(timeout=45)
+        rc = app.proc.wait(timeout=120 * SLOW)
     except subprocess.TimeoutExpired:
         fail("Stop Run did not close the studio")
     if rc != 0:

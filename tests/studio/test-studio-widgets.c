@@ -14,6 +14,8 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "studio-document.h"
 #include "studio-graph-canvas.h"
@@ -42,6 +44,71 @@ spin_until (gboolean (*cond) (gpointer), gpointer data, int timeout_ms)
         if (!g_main_context_iteration (NULL, FALSE))
             g_usleep (2000);
     return cond (data);
+}
+
+/* ---- timing a first view ------------------------------------------------
+ * The goal: a graph's first view (open: read, validate, lay out; then the
+ * first frame drawn) within 2 s.  The wall clock alone says little on a
+ * shared machine (a load average of 15 on 2 cores made an 8-node graph's
+ * first view take 1.5 s), so each measurement takes both the wall clock and
+ * this process's CPU time (all its threads: the studio's own work, whatever
+ * else runs).  The CPU time must stay within the goal; the wall clock within
+ * the goal times how oversubscribed the CPUs are (the load average per core,
+ * at least 1, at most 20), so an idle machine is held to 2 s while a busy one
+ * still fails a real regression: the CPU time catches that, loaded or not.
+ * The 549-node graph's open (read, validate, lay out its collapsed scopes)
+ * also has a CPU budget of its own, 250 ms: 5-8 times what it takes on a
+ * loaded 2-core VM (30-50 ms CPU; its first view 75-90 ms CPU). */
+
+typedef struct {
+    gint64 wall, cpu;   /* µs */
+} Stamp;
+
+static Stamp
+stamp (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (Stamp) { g_get_monotonic_time (), (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000 };
+}
+
+/* The load average per online core (the 1-minute one, or the runnable
+ * count now when that is higher: load that just began), clamped to [1, 20]. */
+static double
+load_factor (void)
+{
+    static double cached = -1;
+    static gint64 when;
+    gint64 now = g_get_monotonic_time ();
+    if (cached > 0 && now - when < G_USEC_PER_SEC)
+        return cached;
+    double load1 = 0;
+    int running = 0, total = 0;
+    char *text = NULL;
+    if (g_file_get_contents ("/proc/loadavg", &text, NULL, NULL)) {
+        sscanf (text, "%lf %*f %*f %d/%d", &load1, &running, &total);
+        g_free (text);
+    }
+    long cores = sysconf (_SC_NPROCESSORS_ONLN);
+    double load = MAX (load1, (double) running - 1);   /* this test is one of the running */
+    double f = cores > 0 ? load / (double) cores : 1;
+    cached = CLAMP (f, 1.0, 20.0);
+    when = now;
+    return cached;
+}
+
+#define FIRST_VIEW_GOAL_US (2 * G_USEC_PER_SEC)
+#define LARGE_OPEN_CPU_US (250 * 1000)
+
+/* Checks a first view measured from a to b against the goal; what names it
+ * in the message. */
+static void
+check_first_view (const char *what, Stamp a, Stamp b)
+{
+    double wall = (double) (b.wall - a.wall), cpu = (double) (b.cpu - a.cpu), f = load_factor ();
+    if (cpu >= FIRST_VIEW_GOAL_US || wall >= FIRST_VIEW_GOAL_US * f)
+        fail_msg ("%s: %.0f ms CPU (goal %.0f ms), %.0f ms wall (bound %.0f ms at load %.1f per core)", what,
+                  cpu / 1e3, FIRST_VIEW_GOAL_US / 1e3, wall / 1e3, FIRST_VIEW_GOAL_US * f / 1e3, f);
 }
 
 typedef gboolean (*WidgetPred) (GtkWidget *w, gpointer data);
@@ -274,7 +341,7 @@ test_window_inspector_edit_shows_problem_and_undoes (void **state)
 
     /* undo gives back the exact graph and clears the problems */
     activate (win, "undo");
-    assert_true (spin_until (problems_gone, win, 2000));
+    assert_true (spin_until (problems_gone, win, 20000));
     GBytes *after = export (win);
     assert_true (g_bytes_equal (before, after));
     g_bytes_unref (after);
@@ -297,7 +364,7 @@ test_window_inspector_edit_shows_problem_and_undoes (void **state)
     mm = studio_document_find (doc, "dense/MatMul", NULL);
     assert_int_equal (mm->state, STUDIO_NODE_ERROR);   /* float inputs, T double */
     activate (win, "undo");
-    assert_true (spin_until (problems_gone, win, 2000));
+    assert_true (spin_until (problems_gone, win, 20000));
 
     /* renaming through the Name entry renames every reference */
     studio_window_select (win, "images");
@@ -412,18 +479,23 @@ test_large_graph_first_view_and_redraws (void **state)
 
     /* the first view: open (read, validate, lay out) and draw */
     DrawWait dw = { c, builds };
-    gint64 t0 = g_get_monotonic_time ();
+    Stamp t0 = stamp ();
     assert_true (studio_window_open (win, path));
-    gint64 t1 = g_get_monotonic_time ();
-    assert_true (spin_until (drew_again, &dw, 10000));
+    Stamp t1 = stamp ();
+    assert_true (spin_until (drew_again, &dw, 30000));
     gtk_test_widget_wait_for_draw (GTK_WIDGET (win));   /* the frame painted */
-    gint64 t2 = g_get_monotonic_time ();
+    Stamp t2 = stamp ();
     int n = studio_document_get_n_nodes (doc);
     studio_graph_canvas_get_stats (c, &frames, &builds, &drawn);
-    print_message ("549-node graph: %d nodes, open+layout %.0f ms, first view drawn after %.0f ms "
-                   "(%u nodes painted)\n", n, (t1 - t0) / 1e3, (t2 - t0) / 1e3, drawn);
+    print_message ("549-node graph: %d nodes, open+layout %.0f ms (CPU %.0f ms), first view drawn after "
+                   "%.0f ms (CPU %.0f ms; load %.1f per core) (%u nodes painted)\n", n, (t1.wall - t0.wall) / 1e3,
+                   (t1.cpu - t0.cpu) / 1e3, (t2.wall - t0.wall) / 1e3, (t2.cpu - t0.cpu) / 1e3, load_factor (),
+                   drawn);
     assert_int_equal (n, 549);
-    assert_true (t2 - t0 < 2 * G_USEC_PER_SEC);
+    check_first_view ("549-node graph's first view", t0, t2);
+    if (t1.cpu - t0.cpu >= LARGE_OPEN_CPU_US)
+        fail_msg ("549-node graph: open+layout took %.0f ms of CPU (budget %.0f ms)", (t1.cpu - t0.cpu) / 1e3,
+                  LARGE_OPEN_CPU_US / 1e3);
     assert_int_equal (studio_document_count_problems (doc), 0);
     assert_false (studio_document_is_modified (doc));   /* the layout is not an edit */
 
@@ -449,7 +521,7 @@ test_large_graph_first_view_and_redraws (void **state)
     dw.builds = builds2;
     const char *some = studio_document_get_node (doc, 10)->def->name;
     studio_graph_canvas_select (c, some, FALSE);
-    assert_true (spin_until (drew_again, &dw, 2000));
+    assert_true (spin_until (drew_again, &dw, 20000));
     spin (30);
     guint builds3;
     studio_graph_canvas_get_stats (c, NULL, &builds3, NULL);
@@ -459,7 +531,7 @@ test_large_graph_first_view_and_redraws (void **state)
     dw.builds = builds3;
     studio_window_select (win, some);
     studio_graph_canvas_zoom (c, 2.0);
-    assert_true (spin_until (drew_again, &dw, 2000));
+    assert_true (spin_until (drew_again, &dw, 20000));
     studio_graph_canvas_get_stats (c, NULL, NULL, &drawn);
     print_message ("zoomed in on %s: %u of %d nodes painted\n", some, drawn, n);
     assert_true (drawn >= 1 && drawn < (guint) n / 4);
@@ -499,20 +571,20 @@ test_fixture_graphs_first_view_readable (void **state)
         guint builds;
         studio_graph_canvas_get_stats (c, NULL, &builds, NULL);
         DrawWait dw = { c, builds };
-        gint64 t0 = g_get_monotonic_time ();
+        Stamp t0 = stamp ();
         assert_true (studio_window_open (win, path));
-        assert_true (spin_until (drew_again, &dw, 10000));
+        assert_true (spin_until (drew_again, &dw, 30000));
         gtk_test_widget_wait_for_draw (GTK_WIDGET (win));
-        gint64 t1 = g_get_monotonic_time ();
+        Stamp t1 = stamp ();
         guint nodes, boxes;
         double scale;
         studio_graph_canvas_get_view_counts (c, &nodes, &boxes, &scale);
         int n = studio_document_get_n_nodes (doc);
         gboolean collapsed = g_hash_table_size (studio_graph_canvas_get_collapsed_set (c)) > 0;
-        print_message ("%-40s %4d nodes: first view %4.0f ms, scale %.2f, %u nodes + %u scope boxes shown%s\n",
-                       (char *) g_ptr_array_index (names, k), n, (t1 - t0) / 1e3, scale, nodes, boxes,
-                       collapsed ? " (scopes collapsed)" : "");
-        assert_true (t1 - t0 < 2 * G_USEC_PER_SEC);
+        print_message ("%-40s %4d nodes: first view %4.0f ms (CPU %4.0f ms), scale %.2f, %u nodes + %u scope "
+                       "boxes shown%s\n", (char *) g_ptr_array_index (names, k), n, (t1.wall - t0.wall) / 1e3,
+                       (t1.cpu - t0.cpu) / 1e3, scale, nodes, boxes, collapsed ? " (scopes collapsed)" : "");
+        check_first_view (g_ptr_array_index (names, k), t0, t1);
         /* readable: node labels are drawn above 0.3; the first view keeps
          * at least STUDIO_CANVAS_READABLE_SCALE */
         assert_true (scale >= STUDIO_CANVAS_READABLE_SCALE - 1e-9);
@@ -547,19 +619,19 @@ test_fixture_graphs_first_view_readable (void **state)
                 before += studio_graph_canvas_get_node_rect (c, studio_document_get_node (doc, i)->def->name, &rr);
             studio_graph_canvas_get_stats (c, NULL, &builds, NULL);
             dw.builds = builds;
-            gint64 t2 = g_get_monotonic_time ();
+            Stamp t2 = stamp ();
             studio_graph_canvas_set_collapsed (c, scope, FALSE);
-            assert_true (spin_until (drew_again, &dw, 10000));
-            gint64 t3 = g_get_monotonic_time ();
+            assert_true (spin_until (drew_again, &dw, 30000));
+            Stamp t3 = stamp ();
             guint nodes2, boxes2;
             studio_graph_canvas_get_view_counts (c, &nodes2, &boxes2, NULL);
             for (int i = 0; i < n; i++)
                 after += studio_graph_canvas_get_node_rect (c, studio_document_get_node (doc, i)->def->name, &rr);
-            print_message ("    opened %s (%d nodes): laid out and drawn in %.0f ms, %d -> %d nodes out of "
-                           "collapsed scopes, %u nodes + %u boxes in view\n",
-                           scope, most, (t3 - t2) / 1e3, before, after, nodes2, boxes2);
+            print_message ("    opened %s (%d nodes): laid out and drawn in %.0f ms (CPU %.0f ms), %d -> %d nodes "
+                           "out of collapsed scopes, %u nodes + %u boxes in view\n", scope, most,
+                           (t3.wall - t2.wall) / 1e3, (t3.cpu - t2.cpu) / 1e3, before, after, nodes2, boxes2);
             assert_true (after > before);
-            assert_true (t3 - t2 < 2 * G_USEC_PER_SEC);
+            check_first_view ("opening a scope", t2, t3);
             assert_false (studio_graph_canvas_is_collapsed (c, scope));
             assert_false (studio_document_is_modified (doc));
             /* no two boxes shown overlap: the layout made room for it */

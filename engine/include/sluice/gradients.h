@@ -19,9 +19,22 @@
  * are known now).  New nodes are named under "gradients/" (then
  * "gradients_1/" ...), one scope per forward op: "gradients/dense/MatMul_grad/MatMul".
  *
- * Control flow (Switch, Merge, Enter, Exit, NextIteration, LoopCond) is not
- * differentiated yet: a path through it fails with SL_UNIMPLEMENTED naming
- * the node.
+ * Control flow, as TF: the gradient of a cond's Switch is a Merge of the
+ * two branches' gradients, that of its Merge a Switch of the incoming
+ * gradient on which input was taken.  A while_loop is differentiated as a
+ * whole when the walk reaches its exits: the forward loop gains an
+ * iteration counter, and a backward loop that runs as many iterations
+ * undoes the body's iterations in reverse; the forward values its
+ * gradient functions read are pushed on stacks (StackV2, StackPushV2) in
+ * the forward loop and popped (StackPopV2) in the backward one, and the
+ * gradients of loop invariants (weights captured by the body) are summed
+ * over the iterations.  The pushes are only added here, and only run in
+ * steps that fetch something needing them; the stacks are freed with the
+ * step.  Loops nest, and a loop body may hold conds (values of a branch
+ * are pushed and popped only in the iterations that take it).  See
+ * engine/train/grad/while-grad.c.  Not implemented yet (SL_UNIMPLEMENTED
+ * naming the node): a cond nested in a cond inside a loop,
+ * RefSwitch/RefMerge, and ys or xs inside a loop body.
  *
  * Thread-safety: sl_add_gradients() modifies the graph: it needs the same
  * exclusive access as any node builder.  The registry is filled once
@@ -75,7 +88,7 @@ SL_API bool sl_gradient_is_registered(const char *op_type);
  * Returns SL_OK; on failure the graph is left as it was (all nodes added
  * are removed), dxs is untouched and status names the node at fault:
  * SL_NOT_FOUND (an op on the path has no gradient function),
- * SL_UNIMPLEMENTED (control flow), SL_INVALID_ARGUMENT (bad arguments, a
+ * SL_UNIMPLEMENTED (the control flow above), SL_INVALID_ARGUMENT (bad arguments, a
  * PreventGradient on the path, a gradient node that does not build),
  * SL_RESOURCE_EXHAUSTED. */
 SL_API sl_code sl_add_gradients(sl_graph *graph, const sl_output *ys, int ny, const sl_output *xs,

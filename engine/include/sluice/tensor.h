@@ -57,6 +57,9 @@ SL_API sl_tensor *sl_tensor_new_uninit(sl_dtype dtype, const sl_shape *shape, sl
  * num_elements * dtype size; string tensors cannot wrap.  On success the
  * tensor owns `data` and calls dealloc(data, size, arg) when the last
  * reference goes (dealloc may be NULL for memory that outlives the tensor).
+ * A resource tensor may wrap its handle pointers (size: num_elements *
+ * sizeof(void *)), which ties a resource's life to the tensor's (the
+ * stacks of while-loop gradients do).
  * On failure the caller still owns `data` and dealloc is not called. */
 SL_API sl_tensor *sl_tensor_new_wrap(sl_dtype dtype, const sl_shape *shape, void *data,
                                      size_t size, sl_tensor_deallocator dealloc, void *arg,

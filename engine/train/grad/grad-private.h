@@ -50,3 +50,4 @@ void sl__grad_register_table(const sl_grad_entry *t, int n);
 void sl__grads_register_math(void);
 void sl__grads_register_nn(void);
 void sl__grads_register_array(void);
+void sl__grads_register_cond(void);
