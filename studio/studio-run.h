@@ -7,9 +7,15 @@
  * event files under train/ and eval/, checkpoints.  The run is
  * `sluice train run.spec` as a child process; stopping sends SIGINT, on
  * which the trainer checkpoints and exits, and resume starts it again on
- * the same spec (it restores the newest checkpoint).  The launcher is
- * kept apart from the window so a cluster target can replace the local
- * child process.
+ * the same spec (it restores the newest checkpoint).
+ *
+ * On a cluster target (studio-cluster.h) the run is three children in
+ * turn, each appending to train.log: `sluice cluster up SPEC --run-dir
+ * RUN/cluster --launcher local|ssh|slurm`, then `sluice train run.spec
+ * --cluster SPEC --token-file RUN/cluster/token [--async]`, then, however
+ * the trainer ended (or when up failed or the run was stopped while the
+ * cluster started), `sluice cluster down`; the run is done after that.
+ * RUN/target and RUN/cluster.spec say where it trained.
  *
  * Thread-safety: main thread.
  */
@@ -17,6 +23,7 @@
 
 #include <gio/gio.h>
 
+#include "studio-cluster.h"
 #include "studio-document.h"
 #include "studio-runspec.h"
 
@@ -44,6 +51,18 @@ char *studio_run_prepare (StudioDocument *doc, const StudioRunSetup *setup, char
 
 /* Starts `sluice train DIR/run.spec` in dir (a new run or a resume). */
 StudioRun *studio_run_launch (const char *dir, StudioRunDone done, gpointer data, GError **error);
+/* The same on target (NULL: this computer); a cluster target starts the
+ * cluster first (a local cluster on ports free now, also on resume). */
+StudioRun *studio_run_launch_on (const char *dir, const StudioTarget *target, StudioRunDone done, gpointer data,
+                                 GError **error);
+/* The cluster spec it runs on (NULL: this computer). */
+const char *studio_run_get_cluster_spec (StudioRun *run);
+/* "starting the cluster", "training", "stopping the cluster"; NULL once done. */
+const char *studio_run_get_phase (StudioRun *run);
+/* Runs `sluice cluster down` (not waited for) for a cluster run in dir
+ * whose trainer ended while no studio watched it; FALSE when dir is not
+ * a cluster run. */
+gboolean studio_run_cluster_down (const char *dir);
 const char *studio_run_get_dir (StudioRun *run);
 gint64 studio_run_get_pid (StudioRun *run);
 void studio_run_stop (StudioRun *run);

@@ -10,6 +10,7 @@
 #include "board-dataset.h"
 #include "board-loader.h"
 #include "board-scalar-chart.h"
+#include "studio-cluster.h"
 #include "studio-run-stats.h"
 #include "studio-run.h"
 #include "studio-runs-db.h"
@@ -17,8 +18,28 @@
 typedef struct {
     gint64 id;
     GtkWidget *row;
-    GtkLabel *title, *sub, *metrics;
+    GtkLabel *title, *sub, *metrics, *tasks;
 } Row;
+
+/* A cluster run's tasks as last read (studio-cluster.h). */
+typedef struct {
+    char *spec;
+    char *cluster_dir;
+    gboolean local;         /* local launcher: its pids are this machine's */
+    GPtrArray *tasks;       /* StudioClusterTask */
+    gboolean polling;       /* a `sluice cluster status` in flight */
+    gint64 polled;          /* monotonic time of the last answer */
+} Tasks;
+
+static void
+tasks_free (gpointer p)
+{
+    Tasks *t = p;
+    g_free (t->spec);
+    g_free (t->cluster_dir);
+    g_ptr_array_unref (t->tasks);
+    g_free (t);
+}
 
 struct _StudioRunsPanel {
     GtkWidget parent;
@@ -39,6 +60,19 @@ struct _StudioRunsPanel {
     guint tick;
     gint64 step, steps;
     StudioRunStats *stats;  /* the selected run's op times */
+    /* cluster runs */
+    GHashTable *cluster;    /* id -> Tasks */
+    GCancellable *cancel;   /* the status polls */
+    guint poll;
+    GtkWidget *tasks_box;   /* the selected run's tasks (hidden for a local run) */
+    GtkGrid *tasks_grid;
+    GPtrArray *task_widgets;/* per grid row: GtkLabel *state, *detail; GtkToggleButton *log */
+    gint64 tasks_for;       /* the run the grid is of */
+    guint tasks_rows;
+    int log_task;           /* -1: train.log, else the task whose log shows */
+    GtkLabel *log_title;
+    GtkWidget *log_scroll;
+    gboolean syncing;       /* setting the log toggles */
 };
 
 enum { SIG_NODE_TIMES_CHANGED, SIG_RUN_ENDED, N_SIGNALS };
@@ -47,6 +81,7 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE (StudioRunsPanel, studio_runs_panel, GTK_TYPE_WIDGET)
 
 static void refresh (StudioRunsPanel *p);
+static void show_selected (StudioRunsPanel *p);
 
 static char *
 run_name (const char *dir)
@@ -99,14 +134,282 @@ row_new (StudioRunsPanel *p, const StudioRunRecord *rec)
     gtk_label_set_ellipsize (r->metrics, PANGO_ELLIPSIZE_END);
     gtk_widget_add_css_class (GTK_WIDGET (r->sub), "dim-label");
     gtk_widget_add_css_class (GTK_WIDGET (r->metrics), "dim-label");
+    r->tasks = GTK_LABEL (gtk_label_new (""));
+    gtk_label_set_xalign (r->tasks, 0);
+    gtk_label_set_ellipsize (r->tasks, PANGO_ELLIPSIZE_END);
+    gtk_widget_add_css_class (GTK_WIDGET (r->tasks), "dim-label");
+    gtk_widget_add_css_class (GTK_WIDGET (r->tasks), "caption");
+    gtk_widget_set_visible (GTK_WIDGET (r->tasks), FALSE);
     gtk_box_append (GTK_BOX (box), GTK_WIDGET (r->title));
     gtk_box_append (GTK_BOX (box), GTK_WIDGET (r->sub));
     gtk_box_append (GTK_BOX (box), GTK_WIDGET (r->metrics));
+    gtk_box_append (GTK_BOX (box), GTK_WIDGET (r->tasks));
     r->row = gtk_list_box_row_new ();
     gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (r->row), box);
     g_object_set_data (G_OBJECT (r->row), "run-id", GINT_TO_POINTER ((int) rec->id));
     row_update (r, rec);
     return r;
+}
+
+/* ---- cluster tasks ------------------------------------------------------ */
+
+/* The tasks of a cluster run (NULL for a run on this computer, or before
+ * its cluster spec is written). */
+static Tasks *
+tasks_of (StudioRunsPanel *p, const StudioRunRecord *rec)
+{
+    Tasks *t = g_hash_table_lookup (p->cluster, &rec->id);
+    if (t || !rec->target || !*rec->target || g_str_equal (rec->target, "this-computer"))
+        return t;
+    char *path = g_build_filename (rec->dir, "cluster.spec", NULL);
+    char *text = NULL;
+    gboolean ok = g_file_get_contents (path, &text, NULL, NULL);
+    g_free (path);
+    GPtrArray *tasks = ok ? studio_cluster_tasks (g_strstrip (text), NULL) : NULL;
+    if (!tasks) {
+        g_free (text);
+        return NULL;
+    }
+    StudioTarget *target = studio_target_parse (rec->target, NULL);
+    t = g_new0 (Tasks, 1);
+    t->spec = text;
+    t->cluster_dir = g_build_filename (rec->dir, "cluster", NULL);
+    t->local = target && target->kind == STUDIO_TARGET_LOCAL_CLUSTER;
+    t->tasks = tasks;
+    studio_target_free (target);
+    g_hash_table_insert (p->cluster, g_memdup2 (&rec->id, sizeof rec->id), t);
+    return t;
+}
+
+/* Whether `sluice cluster status` is to be asked for this run now: it
+ * trains (its cluster is up), whether started here or by an earlier studio. */
+static gboolean
+wants_poll (StudioRunsPanel *p, const StudioRunRecord *rec)
+{
+    if (!g_str_equal (rec->status, "running"))
+        return FALSE;
+    StudioRun *run = g_hash_table_lookup (p->runs, &rec->id);
+    return !run || g_strcmp0 (studio_run_get_phase (run), "training") == 0;
+}
+
+/* The states of a run's tasks without asking them: from the pid files
+ * when it is not training. */
+static gboolean poll_tick (gpointer data);
+
+static void
+tasks_update (StudioRunsPanel *p, const StudioRunRecord *rec, Tasks *t)
+{
+    if (!g_str_equal (rec->status, "running")) {
+        studio_cluster_read_pids (t->tasks, t->cluster_dir, t->local);
+        return;
+    }
+    StudioRun *run = g_hash_table_lookup (p->runs, &rec->id);
+    if (!run || g_strcmp0 (studio_run_get_phase (run), "training") != 0)
+        return;
+    /* the trainer started: `sluice cluster up` saw every task answer */
+    gboolean fresh = FALSE;
+    for (guint i = 0; i < t->tasks->len; i++)
+        fresh |= g_str_equal (((StudioClusterTask *) t->tasks->pdata[i])->state, "starting");
+    if (!fresh)
+        return;
+    studio_cluster_read_pids (t->tasks, t->cluster_dir, t->local);
+    for (guint i = 0; i < t->tasks->len; i++) {
+        StudioClusterTask *k = t->tasks->pdata[i];
+        if (g_str_equal (k->state, "running")) {
+            g_free (k->state);
+            k->state = g_strdup ("up");
+        }
+    }
+    if (!t->polling && !t->polled)
+        poll_tick (p);   /* and asked at once */
+}
+
+static char *
+tasks_summary (Tasks *t)
+{
+    GString *s = g_string_new (NULL);
+    for (guint i = 0; i < t->tasks->len; i++) {
+        StudioClusterTask *k = t->tasks->pdata[i];
+        g_string_append_printf (s, "%s%s %d %s", i ? " \u00b7 " : "", k->job, k->task, k->state);
+    }
+    return g_string_free (s, FALSE);
+}
+
+typedef struct {
+    StudioRunsPanel *p;
+    gint64 id;
+} Poll;
+
+static void
+status_answered (GObject *src, GAsyncResult *res, gpointer data)
+{
+    Poll *c = data;
+    char *out = NULL;
+    GError *e = NULL;
+    gboolean ok = g_subprocess_communicate_utf8_finish (G_SUBPROCESS (src), res, &out, NULL, &e);
+    if (!g_error_matches (e, G_IO_ERROR, G_IO_ERROR_CANCELLED) && c->p->cluster) {
+        Tasks *t = g_hash_table_lookup (c->p->cluster, &c->id);
+        if (t) {
+            t->polling = FALSE;
+            if (ok && studio_cluster_parse_status (t->tasks, out) > 0)
+                t->polled = g_get_monotonic_time ();
+        }
+        refresh (c->p);
+    }
+    g_clear_error (&e);
+    g_free (out);
+    g_object_unref (src);
+    g_object_unref (c->p);
+    g_free (c);
+}
+
+/* Every 2 s: `sluice cluster status` for each cluster run that trains, as
+ * a child process read asynchronously (the main loop never waits on it). */
+static gboolean
+poll_tick (gpointer data)
+{
+    StudioRunsPanel *p = data;
+    char *sluice = NULL;
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init (&it, p->cluster);
+    while (g_hash_table_iter_next (&it, &k, &v)) {
+        Tasks *t = v;
+        gint64 id = *(gint64 *) k;
+        StudioRunRecord *rec = studio_runs_db_get (p->db, id);
+        gboolean want = rec && wants_poll (p, rec) && !t->polling;
+        studio_run_record_free (rec);
+        if (!want || (!sluice && !(sluice = studio_find_sluice ())))
+            continue;
+        char **argv = studio_cluster_status_argv (sluice, t->spec, t->cluster_dir);
+        GSubprocess *proc = g_subprocess_newv ((const char *const *) argv,
+                                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, NULL);
+        g_strfreev (argv);
+        if (!proc)
+            continue;
+        t->polling = TRUE;
+        Poll *c = g_new0 (Poll, 1);
+        c->p = g_object_ref (p);
+        c->id = id;
+        g_subprocess_communicate_utf8_async (proc, NULL, p->cancel, status_answered, c);
+    }
+    g_free (sluice);
+    return G_SOURCE_CONTINUE;
+}
+
+typedef struct {
+    GtkLabel *state, *detail;
+    GtkWidget *log;
+} TaskRow;
+
+static void
+log_toggled (GtkToggleButton *b, gpointer data)
+{
+    StudioRunsPanel *p = data;
+    if (p->syncing || !gtk_toggle_button_get_active (b))
+        return;
+    p->log_task = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (b), "task"));
+    show_selected (p);
+}
+
+static GtkLabel *
+grid_label (GtkGrid *g, const char *text, int col, int row, gboolean dim)
+{
+    GtkWidget *l = gtk_label_new (text);
+    gtk_label_set_xalign (GTK_LABEL (l), 0);
+    if (dim)
+        gtk_widget_add_css_class (l, "dim-label");
+    gtk_grid_attach (g, l, col, row, 1, 1);
+    return GTK_LABEL (l);
+}
+
+/* A state in its colour: up green, down red, starting amber. */
+static void
+set_state_label (GtkLabel *l, const char *state)
+{
+    const char *color = g_str_equal (state, "up") || g_str_equal (state, "finished") ? "#26a269"
+                      : g_str_equal (state, "down") || g_str_equal (state, "failed") || g_str_equal (state, "crashed")
+                          ? "#c01c28"
+                      : g_str_equal (state, "starting") ? "#c64600" : NULL;
+    char *m = color ? g_markup_printf_escaped ("<span foreground=\"%s\" weight=\"bold\">%s</span>", color, state)
+                    : g_markup_escape_text (state, -1);
+    gtk_label_set_markup (l, m);
+    g_free (m);
+}
+
+/* The selected run's task list: the trainer, then each task with its
+ * address, state, what its status said, and a Log toggle. */
+static void
+tasks_show (StudioRunsPanel *p, const StudioRunRecord *rec, Tasks *t)
+{
+    gtk_widget_set_visible (p->tasks_box, t != NULL);
+    if (!t)
+        return;
+    if (p->tasks_for != rec->id || p->tasks_rows != t->tasks->len) {
+        GtkWidget *c;
+        while ((c = gtk_widget_get_first_child (GTK_WIDGET (p->tasks_grid))))
+            gtk_grid_remove (p->tasks_grid, c);
+        g_ptr_array_set_size (p->task_widgets, 0);
+        p->tasks_for = rec->id;
+        p->tasks_rows = t->tasks->len;
+        GtkToggleButton *group = NULL;
+        for (int i = -1; i < (int) t->tasks->len; i++) {
+            StudioClusterTask *k = i >= 0 ? t->tasks->pdata[i] : NULL;
+            char *label = k ? studio_cluster_task_label (k) : g_strdup ("trainer");
+            grid_label (p->tasks_grid, label, 0, i + 1, FALSE);
+            grid_label (p->tasks_grid, k ? k->address : "this computer", 1, i + 1, TRUE);
+            TaskRow *w = g_new0 (TaskRow, 1);
+            w->state = grid_label (p->tasks_grid, "", 2, i + 1, FALSE);
+            w->detail = grid_label (p->tasks_grid, "", 3, i + 1, TRUE);
+            gtk_label_set_ellipsize (w->detail, PANGO_ELLIPSIZE_END);
+            gtk_widget_set_hexpand (GTK_WIDGET (w->detail), TRUE);
+            w->log = gtk_toggle_button_new_with_label ("Log");
+            gtk_widget_add_css_class (w->log, "flat");
+            char *tip = g_strdup_printf ("Show the %s's log", label);
+            gtk_widget_set_tooltip_text (w->log, tip);
+            g_free (tip);
+            g_object_set_data (G_OBJECT (w->log), "task", GINT_TO_POINTER (i));
+            if (group)
+                gtk_toggle_button_set_group (GTK_TOGGLE_BUTTON (w->log), group);
+            else
+                group = GTK_TOGGLE_BUTTON (w->log);
+            g_signal_connect (w->log, "toggled", G_CALLBACK (log_toggled), p);
+            gtk_grid_attach (p->tasks_grid, w->log, 4, i + 1, 1, 1);
+            g_ptr_array_add (p->task_widgets, w);
+            g_free (label);
+        }
+    }
+    StudioRun *run = g_hash_table_lookup (p->runs, &rec->id);
+    const char *phase = run ? studio_run_get_phase (run) : NULL;
+    p->syncing = TRUE;
+    for (guint i = 0; i < p->task_widgets->len; i++) {
+        TaskRow *w = p->task_widgets->pdata[i];
+        StudioClusterTask *k = i > 0 ? t->tasks->pdata[i - 1] : NULL;
+        const char *state = k ? k->state : rec->status;
+        set_state_label (w->state, state);
+        char *detail = k && k->pid > 0 ? g_strdup_printf ("pid %" G_GINT64_FORMAT "%s%s", k->pid,
+                                                          *k->detail ? " \u00b7 " : "", k->detail)
+                     : g_strdup (k ? k->detail : phase ? phase : "");
+        gtk_label_set_text (w->detail, detail);
+        gtk_widget_set_tooltip_text (GTK_WIDGET (w->detail), *detail ? detail : NULL);
+        g_free (detail);
+        gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (w->log), (int) i - 1 == p->log_task);
+    }
+    p->syncing = FALSE;
+}
+
+static char *
+file_tail (const char *path, int lines)
+{
+    char *text = NULL;
+    if (!g_file_get_contents (path, &text, NULL, NULL))
+        return g_strdup ("");
+    char **all = g_strsplit (g_strchomp (text), "\n", -1);
+    guint n = g_strv_length (all);
+    char *out = g_strjoinv ("\n", all + (n > (guint) lines ? n - (guint) lines : 0));
+    g_strfreev (all);
+    g_free (text);
+    return out;
 }
 
 /* ---- the selected run --------------------------------------------------- */
@@ -138,6 +441,10 @@ show_selected (StudioRunsPanel *p)
     gboolean changed = !rec || !p->rec || rec->id != p->rec->id;
     studio_run_record_free (p->rec);
     p->rec = rec;
+    if (changed)
+        p->log_task = -1;
+    Tasks *tasks = rec ? tasks_of (p, rec) : NULL;
+    tasks_show (p, rec, tasks);
     if (changed) {
         set_chart (p, rec ? rec->dir : NULL);
         g_clear_pointer (&p->stats, studio_run_stats_free);
@@ -163,15 +470,43 @@ show_selected (StudioRunsPanel *p)
     g_free (name);
     p->step = rec->step;
     p->steps = rec->steps;
-    char *st = g_strdup_printf ("%s \u00b7 step %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT "%s%s", rec->status,
-                                rec->step, rec->steps, *rec->metrics ? " \u00b7 " : "", rec->metrics);
+    StudioRun *own = g_hash_table_lookup (p->runs, &rec->id);
+    const char *phase = own && g_str_equal (rec->status, "running") ? studio_run_get_phase (own) : NULL;
+    StudioTarget *target = tasks ? studio_target_parse (rec->target, NULL) : NULL;
+    char *where = target ? studio_target_describe (target) : NULL;
+    studio_target_free (target);
+    char *st = g_strdup_printf ("%s%s%s \u00b7 step %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT "%s%s%s%s",
+                                rec->status, phase && !g_str_equal (phase, "training") ? ": " : "",
+                                phase && !g_str_equal (phase, "training") ? phase : "", rec->step, rec->steps,
+                                *rec->metrics ? " \u00b7 " : "", rec->metrics, where ? " \u00b7 " : "",
+                                where ? where : "");
+    g_free (where);
     gtk_label_set_text (p->status, st);
     g_free (st);
     gtk_widget_remove_css_class (GTK_WIDGET (p->status), "error");
     if (g_str_equal (rec->status, "failed") || g_str_equal (rec->status, "crashed"))
         gtk_widget_add_css_class (GTK_WIDGET (p->status), "error");
     gtk_progress_bar_set_fraction (p->progress, rec->steps > 0 ? CLAMP ((double) rec->step / rec->steps, 0, 1) : 0);
-    char *tail = studio_run_log_tail (rec->dir, 8);
+    char *tail;
+    if (tasks && p->log_task >= 0 && p->log_task < (int) tasks->tasks->len) {
+        StudioClusterTask *k = tasks->tasks->pdata[p->log_task];
+        char *path = studio_cluster_task_log (tasks->cluster_dir, k);
+        char *base = g_path_get_basename (path);
+        tail = file_tail (path, 12);
+        gtk_label_set_text (p->log_title, base);
+        /* a task's lines are long (names, addresses): wrapped */
+        gtk_label_set_wrap (p->log, TRUE);
+        gtk_label_set_wrap_mode (p->log, PANGO_WRAP_WORD_CHAR);
+        gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (p->log_scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+        g_free (base);
+        g_free (path);
+    } else {
+        tail = studio_run_log_tail (rec->dir, 8);
+        gtk_label_set_text (p->log_title, "train.log");
+        gtk_label_set_wrap (p->log, FALSE);
+        gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (p->log_scroll), GTK_POLICY_AUTOMATIC,
+                                        GTK_POLICY_AUTOMATIC);
+    }
     gtk_label_set_text (p->log, tail);
     g_free (tail);
     gboolean running = g_str_equal (rec->status, "running");
@@ -253,6 +588,9 @@ refresh (StudioRunsPanel *p)
             if (st) {
                 g_free (rec->status);
                 rec->status = g_strdup (st);
+                /* its trainer ended unwatched: its cluster goes down now */
+                if (rec->target && *rec->target && !g_str_equal (rec->target, "this-computer"))
+                    studio_run_cluster_down (rec->dir);
             }
             rec->step = MAX (rec->step, step);
         }
@@ -264,6 +602,14 @@ refresh (StudioRunsPanel *p)
         } else {
             row_update (r, rec);
         }
+        Tasks *t = tasks_of (p, rec);
+        if (t) {
+            tasks_update (p, rec, t);
+            char *sum = tasks_summary (t);
+            gtk_label_set_text (r->tasks, sum);
+            g_free (sum);
+        }
+        gtk_widget_set_visible (GTK_WIDGET (r->tasks), t != NULL);
     }
     if (all)
         g_ptr_array_unref (all);
@@ -278,12 +624,13 @@ tick (gpointer data)
 }
 
 static gboolean
-launch (StudioRunsPanel *p, gint64 id, const char *dir, GError **error)
+launch (StudioRunsPanel *p, gint64 id, const char *dir, const StudioTarget *target, GError **error)
 {
-    StudioRun *run = studio_run_launch (dir, run_done, p, error);
+    StudioRun *run = studio_run_launch_on (dir, target, run_done, p, error);
     if (!run)
         return FALSE;
     g_hash_table_replace (p->runs, g_memdup2 (&id, sizeof id), run);
+    g_hash_table_remove (p->cluster, &id);   /* a local cluster's ports are new on each launch */
     studio_runs_db_update (p->db, id, "running", 0, studio_run_get_pid (run), 0, NULL, NULL);
     refresh (p);
     select_id (p, id);
@@ -302,7 +649,10 @@ studio_runs_panel_start (StudioRunsPanel *p, StudioDocument *doc, const StudioRu
     if (!dir)
         return FALSE;
     gint64 id = studio_runs_db_add (p->db, dir, studio_document_get_path (doc), spec, 0, setup->steps, error);
-    gboolean ok = id > 0 && launch (p, id, dir, error);
+    char *target = studio_target_to_string (setup->target);
+    gboolean ok = id > 0 && studio_runs_db_set_target (p->db, id, target, error)
+                  && launch (p, id, dir, setup->target, error);
+    g_free (target);
     if (!ok && id > 0)
         studio_runs_db_update (p->db, id, "failed", g_get_real_time () / 1e6, 0, 0, NULL, NULL);
     g_free (spec);
@@ -322,9 +672,14 @@ studio_runs_panel_resume (StudioRunsPanel *p, GError **error)
         g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, "the run is training");
         return FALSE;
     }
+    /* on the target it was started on */
+    StudioTarget *target = studio_target_parse (p->rec->target, error);
+    if (!target)
+        return FALSE;
     char *dir = g_strdup (p->rec->dir);
-    gboolean ok = launch (p, p->rec->id, dir, error);
+    gboolean ok = launch (p, p->rec->id, dir, target, error);
     g_free (dir);
+    studio_target_free (target);
     return ok;
 }
 
@@ -397,6 +752,36 @@ studio_runs_panel_get_node_times (StudioRunsPanel *p, gint64 *step)
     return p->stats ? studio_run_stats_get_times (p->stats, step, NULL) : NULL;
 }
 
+GPtrArray *
+studio_runs_panel_get_tasks (StudioRunsPanel *p)
+{
+    Tasks *t = p->rec ? g_hash_table_lookup (p->cluster, &p->rec->id) : NULL;
+    return t ? t->tasks : NULL;
+}
+
+const char *
+studio_runs_panel_get_target (StudioRunsPanel *p)
+{
+    return p->rec ? p->rec->target : NULL;
+}
+
+gboolean
+studio_runs_panel_show_log (StudioRunsPanel *p, int task)
+{
+    GPtrArray *tasks = studio_runs_panel_get_tasks (p);
+    if (task < -1 || (task >= 0 && (!tasks || task >= (int) tasks->len)))
+        return FALSE;
+    p->log_task = task;
+    show_selected (p);
+    return TRUE;
+}
+
+const char *
+studio_runs_panel_get_log_title (StudioRunsPanel *p)
+{
+    return gtk_label_get_text (p->log_title);
+}
+
 const char *
 studio_runs_panel_get_log (StudioRunsPanel *p)
 {
@@ -466,6 +851,12 @@ studio_runs_panel_dispose (GObject *object)
 {
     StudioRunsPanel *p = STUDIO_RUNS_PANEL (object);
     g_clear_handle_id (&p->tick, g_source_remove);
+    g_clear_handle_id (&p->poll, g_source_remove);
+    if (p->cancel)
+        g_cancellable_cancel (p->cancel);
+    g_clear_object (&p->cancel);
+    g_clear_pointer (&p->cluster, g_hash_table_unref);
+    g_clear_pointer (&p->task_widgets, g_ptr_array_unref);
     g_clear_pointer (&p->loader, board_loader_free);
     g_clear_pointer (&p->box, gtk_widget_unparent);
     g_clear_object (&p->ds);
@@ -503,6 +894,10 @@ studio_runs_panel_init (StudioRunsPanel *p)
 {
     p->rows = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
     p->runs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) studio_run_free);
+    p->cluster = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, tasks_free);
+    p->cancel = g_cancellable_new ();
+    p->task_widgets = g_ptr_array_new_with_free_func (g_free);
+    p->log_task = -1;
     p->settings = board_chart_settings_new ();
     board_chart_settings_set_smoothing (p->settings, 0.3);
     char *path = studio_runs_db_default_path ();
@@ -556,6 +951,14 @@ studio_runs_panel_init (StudioRunsPanel *p)
     gtk_box_append (GTK_BOX (detail), top);
     p->progress = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
     gtk_box_append (GTK_BOX (detail), GTK_WIDGET (p->progress));
+    /* a cluster run's tasks */
+    p->tasks_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+    p->tasks_grid = GTK_GRID (gtk_grid_new ());
+    gtk_grid_set_column_spacing (p->tasks_grid, 12);
+    gtk_grid_set_row_spacing (p->tasks_grid, 0);
+    gtk_box_append (GTK_BOX (p->tasks_box), GTK_WIDGET (p->tasks_grid));
+    gtk_widget_set_visible (p->tasks_box, FALSE);
+    gtk_box_append (GTK_BOX (detail), p->tasks_box);
 
     GtkWidget *lower = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
     gtk_widget_set_vexpand (lower, TRUE);
@@ -568,11 +971,19 @@ studio_runs_panel_init (StudioRunsPanel *p)
     gtk_label_set_yalign (p->log, 0);
     gtk_label_set_selectable (p->log, TRUE);
     gtk_widget_add_css_class (GTK_WIDGET (p->log), "monospace");
-    GtkWidget *log_scroll = gtk_scrolled_window_new ();
+    GtkWidget *log_scroll = p->log_scroll = gtk_scrolled_window_new ();
     gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (log_scroll), GTK_WIDGET (p->log));
     gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (log_scroll), GTK_POLICY_AUTOMATIC, GTK_POLICY_AUTOMATIC);
     gtk_widget_set_size_request (log_scroll, 440, -1);
-    gtk_box_append (GTK_BOX (lower), log_scroll);
+    gtk_widget_set_vexpand (log_scroll, TRUE);
+    GtkWidget *log_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+    p->log_title = GTK_LABEL (gtk_label_new ("train.log"));
+    gtk_label_set_xalign (p->log_title, 0);
+    gtk_widget_add_css_class (GTK_WIDGET (p->log_title), "dim-label");
+    gtk_widget_add_css_class (GTK_WIDGET (p->log_title), "caption");
+    gtk_box_append (GTK_BOX (log_box), GTK_WIDGET (p->log_title));
+    gtk_box_append (GTK_BOX (log_box), log_scroll);
+    gtk_box_append (GTK_BOX (lower), log_box);
     gtk_box_append (GTK_BOX (detail), lower);
     gtk_paned_set_end_child (GTK_PANED (p->box), detail);
 
@@ -582,6 +993,7 @@ studio_runs_panel_init (StudioRunsPanel *p)
         if (first)
             gtk_list_box_select_row (p->list, first);
         p->tick = g_timeout_add (500, tick, p);
+        p->poll = g_timeout_add (2000, poll_tick, p);
     }
     show_selected (p);
 }

@@ -9,6 +9,14 @@
  * left running (or that died while it was closed) are found again by pid
  * when it starts.
  *
+ * A run on a cluster target (studio-cluster.h) also lists its tasks under
+ * the run: in its row ("ps 0 up \u00b7 worker 0 up ...") and in the detail,
+ * a row per task with its address, state, pid and status, and a Log
+ * toggle showing that task's log instead of train.log.  The states come
+ * from `sluice cluster status`, run every 2 s as a child process read
+ * asynchronously while the run trains, and from the pid files once it
+ * ended (`sluice cluster down` removes them: "stopped").
+ *
  * Thread-safety: main thread.
  */
 #pragma once
@@ -44,6 +52,16 @@ GHashTable *studio_runs_panel_get_node_times (StudioRunsPanel *p, gint64 *step);
 /* "run-ended" () is emitted when a run started here exits. */
 /* The last lines of the selected run's log as shown. */
 const char *studio_runs_panel_get_log (StudioRunsPanel *p);
+/* A cluster run (studio-cluster.h): the selected run's tasks with their
+ * states (StudioClusterTask, borrowed; NULL for a run on this computer),
+ * its target text ("" or "this-computer": this computer), and which log
+ * the log view shows: -1 train.log, else task i's
+ * RUN/cluster/logs/<job>-<task>.log (the Log toggles of the task list);
+ * FALSE when there is no such task.  The title names the file shown. */
+GPtrArray *studio_runs_panel_get_tasks (StudioRunsPanel *p);
+const char *studio_runs_panel_get_target (StudioRunsPanel *p);
+gboolean studio_runs_panel_show_log (StudioRunsPanel *p, int task);
+const char *studio_runs_panel_get_log_title (StudioRunsPanel *p);
 /* The selected run's process id while it trains (0: none). */
 gint64 studio_runs_panel_get_pid (StudioRunsPanel *p);
 /* Points the loss chart holds now. */

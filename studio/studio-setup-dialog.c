@@ -16,7 +16,15 @@ typedef struct {
     GPtrArray *features;    /* GtkEntry per placeholder */
     GtkLabel *message;
     GtkWidget *grid;
+    /* Train on */
+    GtkDropDown *target, *updates;
+    GtkSpinButton *workers, *ps, *port;
+    GtkEntry *hosts;
+    GtkWidget *cluster_rows[6], *hosts_rows[2], *port_rows[2];   /* label, widget */
+    GtkLabel *hosts_label, *target_hint;
 } Dialog;
+
+static void read_target (Dialog *d, StudioRunSetup *s);
 
 static const char *const kinds[] = { "MNIST folder (IDX files)", "TFRecord file", "CSV file", NULL };
 static const char *const optimizers[] = { "adam", "sgd", "momentum", "adagrad", "rmsprop", NULL };
@@ -139,6 +147,7 @@ start (Dialog *d)
     s->summary_every = (gint64) summary;
     s->checkpoint_every = (gint64) ckpt;
     s->trace_every = (gint64) trace;
+    read_target (d, s);
     char *msg = NULL;
     if (d->done (s, &msg, d->data)) {
         gtk_window_destroy (d->win);
@@ -159,6 +168,111 @@ kind_changed (GtkDropDown *dd, GParamSpec *ps, gpointer data)
 {
     Dialog *d = data;
     gtk_widget_set_sensitive (GTK_WIDGET (d->header), gtk_drop_down_get_selected (dd) == STUDIO_DATA_CSV);
+}
+
+/* ---- Train on: this computer or a cluster (studio-cluster.h) ---------- */
+
+static const char *const targets[] = { "This computer", "Local cluster", "SSH hosts", "Slurm allocation", NULL };
+static const char *const target_hints[] = {
+    "One sluice train process here.",
+    "sluice cluster up starts the workers and parameter servers on this machine, on free ports; "
+    "sluice cluster down stops them after the run.",
+    "Each task starts through ssh HOST (round-robin, parameter servers first), each host's tasks on ports "
+    "from the first port; sluice and the run folder must be at the same paths there.",
+    "srun starts the tasks inside the current allocation, all on the named node (default: the "
+    "allocation's only node).",
+};
+
+static void
+target_changed (GtkDropDown *dd, GParamSpec *ps, gpointer data)
+{
+    Dialog *d = data;
+    guint t = gtk_drop_down_get_selected (dd);
+    for (guint i = 0; i < G_N_ELEMENTS (d->cluster_rows); i++)
+        gtk_widget_set_visible (d->cluster_rows[i], t != STUDIO_TARGET_THIS_COMPUTER);
+    for (guint i = 0; i < 2; i++) {
+        gtk_widget_set_visible (d->hosts_rows[i], t == STUDIO_TARGET_SSH || t == STUDIO_TARGET_SLURM);
+        gtk_widget_set_visible (d->port_rows[i], t == STUDIO_TARGET_SSH || t == STUDIO_TARGET_SLURM);
+    }
+    gtk_label_set_text (d->hosts_label, t == STUDIO_TARGET_SLURM ? "Node" : "Hosts");
+    gtk_label_set_text (d->target_hint, t < G_N_ELEMENTS (target_hints) ? target_hints[t] : "");
+}
+
+static GtkSpinButton *
+spin (int value, int min, int max, const char *name, const char *tip)
+{
+    GtkSpinButton *b = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (min, max, 1));
+    gtk_spin_button_set_value (b, value);
+    gtk_widget_set_name (GTK_WIDGET (b), name);
+    gtk_widget_set_tooltip_text (GTK_WIDGET (b), tip);
+    return b;
+}
+
+/* The rows' label (column 0) and widget, for hiding both. */
+static void
+remember_row (GtkGrid *g, GtkWidget **out)
+{
+    out[0] = gtk_grid_get_child_at (g, 0, row_at - 1);
+    out[1] = gtk_grid_get_child_at (g, 1, row_at - 1);
+}
+
+static void
+add_target_rows (Dialog *d, GtkGrid *g, const StudioTarget *given)
+{
+    g_autoptr (StudioTarget) t = given ? studio_target_copy (given) : studio_target_new (STUDIO_TARGET_THIS_COMPUTER);
+    add_heading (g, "Where to train");
+    d->target = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (targets));
+    gtk_widget_set_name (GTK_WIDGET (d->target), "train-on");
+    gtk_widget_set_tooltip_text (GTK_WIDGET (d->target), "Where to train: here, or on a cluster of sluice workers "
+                                                         "and parameter servers (sluice cluster up)");
+    gtk_drop_down_set_selected (d->target, t->kind);
+    add_row (g, "Trai_n on", GTK_WIDGET (d->target), "target");
+    d->target_hint = GTK_LABEL (gtk_label_new (""));
+    gtk_label_set_wrap (d->target_hint, TRUE);
+    gtk_label_set_max_width_chars (d->target_hint, 50);
+    gtk_label_set_xalign (d->target_hint, 0);
+    gtk_widget_add_css_class (GTK_WIDGET (d->target_hint), "dim-label");
+    gtk_grid_attach (g, GTK_WIDGET (d->target_hint), 1, row_at++, 1, 1);
+    d->workers = spin (t->workers, 1, 64, "workers", "Worker tasks: each trains a replica of the model");
+    add_row (g, "_Workers", GTK_WIDGET (d->workers), "workers");
+    remember_row (g, d->cluster_rows);
+    d->ps = spin (t->ps, 1, 16, "parameter-servers", "Parameter server tasks: they hold the variables");
+    add_row (g, "P_arameter servers", GTK_WIDGET (d->ps), "ps");
+    remember_row (g, d->cluster_rows + 2);
+    const char *const updates[] = { "Synchronous (one update per step)", "Asynchronous (each worker on its own)",
+                                    NULL };
+    d->updates = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (updates));
+    gtk_widget_set_name (GTK_WIDGET (d->updates), "updates");
+    gtk_widget_set_tooltip_text (GTK_WIDGET (d->updates), "Synchronous: the workers' gradients are summed on the "
+                                                          "parameter servers; asynchronous: sluice train --async");
+    gtk_drop_down_set_selected (d->updates, t->async ? 1 : 0);
+    add_row (g, "Up_dates", GTK_WIDGET (d->updates), "updates");
+    remember_row (g, d->cluster_rows + 4);
+    d->hosts = entry (t->hosts, "SSH: the hosts, host1,host2; Slurm: the node srun starts the tasks on");
+    gtk_widget_set_name (GTK_WIDGET (d->hosts), "hosts");
+    gtk_entry_set_placeholder_text (d->hosts, "host1,host2");
+    add_row_full (g, "Hosts", TRUE, GTK_WIDGET (d->hosts), "hosts");   /* its letters are taken */
+    remember_row (g, d->hosts_rows);
+    d->hosts_label = GTK_LABEL (d->hosts_rows[0]);
+    d->port = spin (t->port, 1024, 65535, "first-port", "Each host's first task listens on this port, "
+                                                        "the next on the port after it");
+    add_row_full (g, "First port", TRUE, GTK_WIDGET (d->port), "port");
+    remember_row (g, d->port_rows);
+    g_signal_connect (d->target, "notify::selected", G_CALLBACK (target_changed), d);
+    target_changed (d->target, NULL, d);
+}
+
+static void
+read_target (Dialog *d, StudioRunSetup *s)
+{
+    studio_target_free (s->target);
+    s->target = studio_target_new ((StudioTargetKind) gtk_drop_down_get_selected (d->target));
+    s->target->workers = gtk_spin_button_get_value_as_int (d->workers);
+    s->target->ps = gtk_spin_button_get_value_as_int (d->ps);
+    s->target->async = gtk_drop_down_get_selected (d->updates) == 1;
+    g_free (s->target->hosts);
+    s->target->hosts = g_strdup (text_of (d->hosts));
+    s->target->port = gtk_spin_button_get_value_as_int (d->port);
 }
 
 GtkWidget *
@@ -247,10 +361,7 @@ studio_setup_dialog_show (GtkWindow *parent, StudioRunSetup *setup, StudioSetupD
     d->trace = number ((double) setup->trace_every,
                        "Record each op's time every N steps, shown on the nodes with View \u25b8 Op times (0: never)");
     add_row (g, "Op t_imes every", GTK_WIDGET (d->trace), "trace");
-    const char *const targets[] = { "This computer", NULL };
-    GtkWidget *target = gtk_drop_down_new_from_strings (targets);
-    gtk_widget_set_tooltip_text (target, "Where to train (cluster targets come with sluice cluster)");
-    add_row (g, "Trai_n on", target, "target");
+    add_target_rows (d, g, setup->target);
 
     d->message = GTK_LABEL (gtk_label_new (""));
     gtk_label_set_wrap (d->message, TRUE);

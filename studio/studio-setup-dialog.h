@@ -1,12 +1,14 @@
 /* The training setup dialog: binds the graph's placeholders to a dataset
  * (an MNIST folder, a TFRecord or a CSV file), names the loss and a
  * metric, the optimizer and its learning rate, steps, batch size, and
- * summary and checkpoint intervals, and where to train (this computer;
- * a cluster target slots into the same menu).  Start hands the filled
- * setup to `done`; Cancel or closing drops it.  The data path has the
- * focus and Enter in any field starts; every field's label has a
- * mnemonic (Alt+P the path, Alt+T the steps, Alt+L the loss, ...; Alt+S
- * starts, Alt+C cancels).
+ * summary and checkpoint intervals, and where to train ("Train on":
+ * this computer, a local cluster, SSH hosts or a Slurm allocation, with
+ * the workers N, parameter servers M, synchronous or asynchronous updates,
+ * and the hosts and first port where they are needed: setup->target).
+ * Start hands the filled setup to `done`; Cancel or closing drops it.
+ * The data path has the focus and Enter in any field starts; every
+ * field's label has a mnemonic (Alt+P the path, Alt+T the steps, Alt+L
+ * the loss, ...; Alt+S starts, Alt+C cancels).
  *
  * Thread-safety: main thread.
  */

@@ -27,6 +27,7 @@ studio_run_record_free (StudioRunRecord *r)
     g_free (r->spec);
     g_free (r->status);
     g_free (r->metrics);
+    g_free (r->target);
     g_free (r);
 }
 
@@ -59,6 +60,9 @@ studio_runs_db_open (const char *path, GError **error)
         studio_runs_db_close (db);
         return NULL;
     }
+    /* histories from before cluster targets lack the column: add it (an
+     * error here means it is there already) */
+    sqlite3_exec (db->db, "ALTER TABLE runs ADD COLUMN target TEXT DEFAULT ''", NULL, NULL, NULL);
     return db;
 }
 
@@ -146,10 +150,24 @@ row (sqlite3_stmt *st)
     r->step = sqlite3_column_int64 (st, 8);
     r->steps = sqlite3_column_int64 (st, 9);
     r->metrics = col (st, 10);
+    r->target = col (st, 11);
     return r;
 }
 
-#define COLUMNS "id, dir, graph, spec, started, ended, status, pid, step, steps, metrics"
+#define COLUMNS "id, dir, graph, spec, started, ended, status, pid, step, steps, metrics, target"
+
+gboolean
+studio_runs_db_set_target (StudioRunsDb *db, gint64 id, const char *target, GError **error)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (db->db, "UPDATE runs SET target = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+        return db_error (db, error, "update");
+    sqlite3_bind_text (st, 1, target ? target : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64 (st, 2, id);
+    int rc = sqlite3_step (st);
+    sqlite3_finalize (st);
+    return rc == SQLITE_DONE ? TRUE : db_error (db, error, "update");
+}
 
 GPtrArray *
 studio_runs_db_list (StudioRunsDb *db, GError **error)

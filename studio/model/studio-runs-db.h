@@ -3,7 +3,8 @@
  * directory, the graph it trained, the run spec text, start and end
  * times, status ("running", "finished", "failed", "crashed",
  * "stopped", "interrupted"), the child's pid while it runs, the last step and the
- * final metrics ("loss 0.12 accuracy 0.97").  GLib + SQLite, no display.
+ * final metrics ("loss 0.12 accuracy 0.97") and where it trains (this
+ * computer or a cluster target, studio-cluster.h).  GLib + SQLite, no display.
  *
  * Thread-safety: one thread.
  */
@@ -26,6 +27,7 @@ typedef struct {
     gint64 pid;
     gint64 step, steps;
     char *metrics;
+    char *target;      /* studio_target_to_string (); "" : this computer */
 } StudioRunRecord;
 
 void studio_run_record_free (StudioRunRecord *r);
@@ -41,6 +43,9 @@ gint64 studio_runs_db_add (StudioRunsDb *db, const char *dir, const char *graph,
 /* Status, end time (0: none), pid (0: none), step and metrics (NULL: kept). */
 gboolean studio_runs_db_update (StudioRunsDb *db, gint64 id, const char *status, double ended, gint64 pid,
                                 gint64 step, const char *metrics, GError **error);
+/* Where the run trains (studio-cluster.h's text), kept so a resume uses
+ * the same target. */
+gboolean studio_runs_db_set_target (StudioRunsDb *db, gint64 id, const char *target, GError **error);
 /* Newest first; StudioRunRecord elements (freed with the array). */
 GPtrArray *studio_runs_db_list (StudioRunsDb *db, GError **error);
 StudioRunRecord *studio_runs_db_get (StudioRunsDb *db, gint64 id);

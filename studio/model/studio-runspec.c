@@ -66,6 +66,7 @@ studio_run_setup_free (StudioRunSetup *s)
     g_free (s->loss);
     g_free (s->metric);
     g_free (s->optimizer);
+    studio_target_free (s->target);
     g_free (s);
 }
 

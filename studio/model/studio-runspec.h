@@ -15,6 +15,7 @@
 
 #include <glib.h>
 
+#include "studio-cluster.h"
 #include "studio-document.h"
 
 G_BEGIN_DECLS
@@ -41,6 +42,7 @@ typedef struct {
     gint64 summary_every;
     gint64 checkpoint_every;
     gint64 trace_every;     /* per-op times (step statistics) every N steps; 0: never */
+    StudioTarget *target;   /* where to train (studio-cluster.h); NULL: this computer */
 } StudioRunSetup;
 
 StudioRunSetup *studio_run_setup_guess (StudioDocument *doc);

@@ -7,6 +7,9 @@
 #   studio-run.png     a run in progress from the studio (the user-level
 #                      train scenario, a long run stopped with Shift+F5)
 #   studio-times.png   that run's op times on the nodes (Ctrl+T)
+#   studio-cluster.png the training setup on a local cluster (2 workers +
+#                      1 ps), studio-cluster-run.png that run's tasks in the
+#                      runs panel (the studio-cluster test; needs gRPC)
 # The fixture shots need ../shared/fixtures (skipped without it), the run
 # shots xdotool and ImageMagick's import.
 # Usage: tests/studio/make-screenshots.sh [BUILD_DIR]
@@ -39,5 +42,12 @@ if command -v xdotool >/dev/null && command -v import >/dev/null; then
     STUDIO_TIMES_SCREENSHOT=$PWD/$out/studio-times.png \
         xvfb-run -a -s "-screen 0 1500x940x24 -nolisten tcp" \
         python3 tests/studio/test-studio-user.py "$studio" "$helper" train
+fi
+cluster_test=$build/tests/studio/test-studio-cluster
+if [ -x "$cluster_test" ]; then
+    SLUICE=$(cd "$build" && pwd)/dist/sluice MAKE_TRAIN_DATA=$PWD/tests/dist/make-train-data.py \
+    STUDIO_CLUSTER_STEPS=1500 STUDIO_CLUSTER_SCREENSHOT=$PWD/$out/studio-cluster.png \
+    STUDIO_CLUSTER_RUN_SCREENSHOT=$PWD/$out/studio-cluster-run.png \
+        xvfb-run -a -s "-screen 0 1500x940x24 -nolisten tcp" "$cluster_test" || [ $? = 77 ]
 fi
 echo "screenshots written to $out/"
