@@ -606,7 +606,9 @@ static void write_step_stats(trainer *t, const sl_step_stats *ss, int64_t step)
     Tensorflow__DeviceStepStats **devp = calloc((size_t)nd, sizeof(*devp));
     Tensorflow__NodeExecStats *nodes = calloc((size_t)ss->num_nodes + 1, sizeof(*nodes));
     Tensorflow__NodeExecStats **nodep = calloc((size_t)ss->num_nodes + 1, sizeof(*nodep));
-    if (!devs || !devp || !nodes || !nodep)
+    /* TF's timeline_label, "name = Op()": the board's timeline reads the op from it */
+    char **labels = calloc((size_t)ss->num_nodes + 1, sizeof(*labels));
+    if (!devs || !devp || !nodes || !nodep || !labels)
         goto out;
     for (int d = 0; d < nd; d++) {
         tensorflow__device_step_stats__init(&devs[d]);
@@ -630,6 +632,14 @@ static void write_step_stats(trainer *t, const sl_step_stats *ss, int64_t step)
             n->op_end_rel_micros = ns->end_us - ns->start_us;
             n->all_end_rel_micros = ns->end_us - ns->start_us;
             n->thread_id = (uint32_t)(ns->thread_id < 0 ? 0 : ns->thread_id);
+            if (ns->op && ns->node_name) {
+                size_t len = strlen(ns->node_name) + strlen(ns->op) + 6;
+                labels[at] = malloc(len);
+                if (labels[at]) {
+                    snprintf(labels[at], len, "%s = %s()", ns->node_name, ns->op);
+                    n->timeline_label = labels[at];
+                }
+            }
             nodep[at++] = n;
             devs[d].n_node_stats++;
         }
@@ -642,6 +652,10 @@ static void write_step_stats(trainer *t, const sl_step_stats *ss, int64_t step)
     sl_summary_writer_add_step_stats(t->cli_writer, tag, &stats, step, 0, NULL);
     sl_summary_writer_flush(t->cli_writer, NULL);
 out:
+    if (labels)
+        for (int k = 0; k < ss->num_nodes; k++)
+            free(labels[k]);
+    free(labels);
     free(devs);
     free(devp);
     free(nodes);
