@@ -433,8 +433,14 @@ board_timeline_view_new (BoardDataset *ds)
     gtk_widget_set_tooltip_text (reset, "Show the whole step (double-click the chart, or Home)");
     g_signal_connect (reset, "clicked", G_CALLBACK (on_reset), v);
     gtk_box_append (GTK_BOX (bar), reset);
-    GtkWidget *hint = caption ("Ctrl+scroll zooms \u00b7 drag pans \u00b7 Shift+drag or drag the "
-                               "axis zooms to a range \u00b7 hover a bar for its node");
+    GtkWidget *hint = caption ("Ctrl+scroll zooms \u00b7 drag pans \u00b7 Shift+drag zooms to a "
+                               "range \u00b7 double-click: whole step");
+    gtk_widget_set_tooltip_text (hint,
+        "Ctrl+scroll or +/\u2212: zoom at the pointer\n"
+        "Drag, scroll, Shift+scroll or the arrow keys: pan\n"
+        "Shift+drag, or a drag on the time axis: zoom to that range\n"
+        "Double-click, Home or 0: the whole step\n"
+        "Hover a bar: its node, op, device, thread, start and duration");
     gtk_label_set_ellipsize (GTK_LABEL (hint), PANGO_ELLIPSIZE_END);
     gtk_label_set_xalign (GTK_LABEL (hint), 1);
     gtk_widget_set_hexpand (hint, TRUE);

@@ -258,11 +258,30 @@ dev_cmp (const char *a, const char *b)
 
 /* ---- colors and times ---- */
 
-/* Light, distinct fills (dark text stays readable on each); ops hash to
- * a slot, so colors hold across steps, runs and sessions. */
+/* Light fills of distinct hues (ColorBrewer's Set3, Set2 and Paired,
+ * light enough for dark text).  The ops a training step spends most of
+ * its time in have fixed, different colors; any other op hashes to a
+ * slot, so colors hold across steps, runs and sessions. */
 static const guint32 op_palette[] = {
-    0x8ecae6, 0xffb703, 0x90be6d, 0xf4a3a8, 0xc3aed6, 0xf9c74f, 0x76c7c0, 0xe9c46a,
-    0xa3c4f3, 0xffadad, 0xb5e48c, 0xfdcb9e, 0xcdb4db, 0x9bf6ff, 0xffd6a5, 0xd0f4de,
+    0x8dd3c7, 0xfdb462, 0xbebada, 0xfb8072, 0x80b1d3, 0xb3de69, 0xfccde5, 0xbc80bd,
+    0xccebc5, 0xffed6f, 0xe5c494, 0x66c2a5, 0x8da0cb, 0xe78ac3, 0xffffb3, 0xa6cee3,
+    0xb2df8a, 0xfb9a99, 0xcab2d6, 0xfdbf6f,
+};
+
+static const struct {
+    const char *op;
+    guint32 color;
+} op_fixed[] = {
+    { "MatMul", 0x80b1d3 }, { "BatchMatMul", 0x80b1d3 }, { "BatchMatMulV2", 0x80b1d3 },
+    { "Conv2D", 0xfb8072 }, { "Conv2DBackpropInput", 0xfdb462 },
+    { "Conv2DBackpropFilter", 0xe78ac3 }, { "BiasAdd", 0xb3de69 }, { "BiasAddGrad", 0x66c2a5 },
+    { "Relu", 0xffed6f }, { "ReluGrad", 0xe5c494 }, { "MaxPool", 0xbebada },
+    { "MaxPoolGrad", 0xbc80bd }, { "ApplyAdam", 0x8dd3c7 }, { "ApplyGradientDescent", 0x8dd3c7 },
+    { "ResourceApplyAdam", 0x8dd3c7 }, { "Mul", 0xfccde5 }, { "Const", 0xccebc5 },
+    { "Reshape", 0xa6cee3 }, { "Cast", 0xcab2d6 }, { "Mean", 0xffffb3 }, { "Sum", 0xffffb3 },
+    { "Add", 0xb2df8a }, { "AddV2", 0xb2df8a }, { "Softmax", 0xfb9a99 },
+    { "SparseSoftmaxCrossEntropyWithLogits", 0xfb9a99 }, { "Identity", 0xfdbf6f },
+    { "VariableV2", 0x8da0cb }, { "VarHandleOp", 0x8da0cb }, { "ReadVariableOp", 0x8da0cb },
 };
 
 guint32
@@ -272,6 +291,9 @@ board_timeline_op_color (const char *op)
         return 0xd0d0d0;
     if (strcmp (op, "_Send") == 0 || strcmp (op, "_Recv") == 0)
         return 0xb0b8c4;
+    for (guint i = 0; i < G_N_ELEMENTS (op_fixed); i++)
+        if (strcmp (op, op_fixed[i].op) == 0)
+            return op_fixed[i].color;
     guint32 h = 2166136261u;
     for (const unsigned char *p = (const unsigned char *) op; *p; p++) {
         h ^= *p;
@@ -561,44 +583,58 @@ board_timeline_step_decode (const void *data, gsize size, GHashTable *ops, const
                          : g_strdup_printf ("%s t%u", l->device_short, l->thread);
     }
 
-    /* rows: each node in the first row of its lane free at its start;
-     * busy time as the union of intervals */
+    /* rows: per lane, kernels first, each in the first row free at its
+     * start; then the copies, in a kernel row where it is free, else in
+     * rows of their own; busy time as the union of the kernels */
     GArray *row_end = g_array_new (FALSE, FALSE, sizeof (double));
-    int cur = -1;
-    double busy_end = -INFINITY;
-    for (guint i = 0; i < s->nodes->len; i++) {
-        BoardTimelineNode *n = &g_array_index (s->nodes, BoardTimelineNode, i);
-        BoardTimelineLane *l = g_ptr_array_index (s->lanes, n->lane);
-        if (n->lane != cur) {
-            cur = n->lane;
-            g_array_set_size (row_end, 0);
-            busy_end = -INFINITY;
-        }
-        int row = -1;
-        for (guint r = 0; r < row_end->len; r++)
-            if (g_array_index (row_end, double, r) <= n->start_us) {
-                row = (int) r;
-                break;
+    guint i = 0;
+    while (i < s->nodes->len) {
+        int lane = g_array_index (s->nodes, BoardTimelineNode, i).lane;
+        guint j = i;
+        while (j < s->nodes->len && g_array_index (s->nodes, BoardTimelineNode, j).lane == lane)
+            j++;
+        BoardTimelineLane *l = g_ptr_array_index (s->lanes, lane);
+        g_array_set_size (row_end, 0);
+        double busy_end = -INFINITY;
+        for (int pass = 0; pass < 2; pass++) {
+            if (pass == 1)
+                l->n_compute_rows = (int) row_end->len;
+            for (guint k = i; k < j; k++) {
+                BoardTimelineNode *n = &g_array_index (s->nodes, BoardTimelineNode, k);
+                if (n->transfer != (pass == 1))
+                    continue;
+                int row = -1;
+                for (guint r = 0; r < row_end->len; r++)
+                    if (g_array_index (row_end, double, r) <= n->start_us) {
+                        row = (int) r;
+                        break;
+                    }
+                double end = n->start_us + n->dur_us;
+                if (row < 0) {
+                    row = (int) row_end->len;
+                    g_array_append_val (row_end, end);
+                } else {
+                    g_array_index (row_end, double, row) = end;
+                }
+                n->row = row;
+                s->span_us = MAX (s->span_us, end);
+                if (pass == 1)
+                    continue;
+                if (n->start_us >= busy_end) {
+                    l->busy_us += n->dur_us;
+                    busy_end = end;
+                } else if (end > busy_end) {
+                    l->busy_us += end - busy_end;
+                    busy_end = end;
+                }
             }
-        double end = n->start_us + n->dur_us;
-        if (row < 0) {
-            row = (int) row_end->len;
-            g_array_append_val (row_end, end);
-        } else {
-            g_array_index (row_end, double, row) = end;
         }
-        n->row = row;
-        l->n_rows = MAX (l->n_rows, row + 1);
-        int idx = (int) i;
-        g_array_append_val (l->nodes, idx);
-        if (n->start_us >= busy_end) {
-            l->busy_us += n->dur_us;
-            busy_end = end;
-        } else if (end > busy_end) {
-            l->busy_us += end - busy_end;
-            busy_end = end;
+        l->n_rows = MAX (1, (int) row_end->len);
+        for (guint k = i; k < j; k++) {
+            int idx = (int) k;
+            g_array_append_val (l->nodes, idx);
         }
-        s->span_us = MAX (s->span_us, end);
+        i = j;
     }
     g_array_unref (row_end);
     return s;

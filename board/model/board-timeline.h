@@ -5,9 +5,10 @@
  * A lane is one (device, thread): the nodes that thread ran on that
  * device.  Devices sort CPU first, then GPU, then any other type, each by
  * job, task and index; a device's lanes sort by thread id.  Executions
- * that overlap within a lane (an asynchronous _Recv waiting while the
- * thread runs other kernels) go to further rows of the lane, so no bar
- * hides another.
+ * that overlap within a lane go to further rows of the lane, so no bar
+ * hides another: kernels first, then the _Send/_Recv (an asynchronous
+ * _Recv waits while the thread runs other kernels) in the kernels' rows
+ * where those are free, else in rows of their own below.
  *
  * Times are microseconds from the step's start (the smallest
  * all_start_micros of any node); the *_nanos fields are used where a
@@ -53,7 +54,10 @@ typedef struct {
     char *thread_name;    /* DeviceStepStats.thread_names[thread], or NULL */
     guint32 thread;
     int n_rows;           /* >= 1 */
-    double busy_us;       /* the union of its nodes' intervals */
+    int n_compute_rows;   /* rows 0..n_compute_rows-1 hold the kernels; the rows after
+                             them only _Send/_Recv that overlap them (waiting copies) */
+    double busy_us;       /* the union of its kernels' intervals (copies, which mostly
+                             wait, not counted) */
     GArray *nodes;        /* int: indices into BoardTimelineStep.nodes, start order */
 } BoardTimelineLane;
 

@@ -15,6 +15,9 @@
 #define RIGHT_PAD 16.0
 #define LEGEND_ROW 20.0
 #define LEGEND_MAX 16
+#define XFER_SHARE 0.6    /* a row of waiting copies, as a share of a kernel row */
+#define TABLE_ROW 18.0    /* the list of the longest kernels under the lanes */
+#define TABLE_MAX 40
 
 typedef struct {
     char *op;
@@ -39,6 +42,9 @@ struct _BoardTimelineChart {
     double *lane_y;            /* per lane: top, in content coordinates */
     double *lane_h;
     GArray *legend;            /* LegendItem, most time first */
+    GArray *longest;           /* int: kernels by duration, longest first (TABLE_MAX at most) */
+    double table_top;          /* the list's header, when it is shown */
+    int table_rows;            /* rows shown (0: no list) */
     /* interaction */
     int hover;
     double pointer_x, pointer_y;
@@ -48,6 +54,8 @@ struct _BoardTimelineChart {
 };
 
 G_DEFINE_FINAL_TYPE (BoardTimelineChart, board_timeline_chart, GTK_TYPE_WIDGET)
+
+static double row_top (BoardTimelineChart *c, const BoardTimelineLane *l, int row);
 
 static void
 rgb (cairo_t *cr, guint32 c, double a)
@@ -118,7 +126,8 @@ legend_rows (BoardTimelineChart *c, PangoLayout *pl, double width, double *item_
     int row = 0;
     for (guint i = 0; i < c->legend->len; i++) {
         LegendItem *it = &g_array_index (c->legend, LegendItem, i);
-        char *d = board_timeline_format_us (it->total_us);
+        char *d = it->transfer ? g_strdup_printf ("\u00d7%d", it->count)
+                               : board_timeline_format_us (it->total_us);
         char *t = g_strdup_printf ("%s %s", it->transfer ? "copies (_Send/_Recv)" : it->op, d);
         pango_layout_set_text (pl, t, -1);
         int tw, th;
@@ -176,23 +185,33 @@ compute_layout (BoardTimelineChart *c, double width, double height)
     c->lanes_bottom = MAX (c->lanes_top + 20, height - legend_h);
     c->legend_top = c->lanes_bottom;
     guint nl = c->step->lanes->len;
-    int total_rows = 0;
-    for (guint i = 0; i < nl; i++)
-        total_rows += ((BoardTimelineLane *) g_ptr_array_index (c->step->lanes, i))->n_rows;
+    double units = 0;
+    for (guint i = 0; i < nl; i++) {
+        BoardTimelineLane *l = g_ptr_array_index (c->step->lanes, i);
+        units += l->n_compute_rows + (l->n_rows - l->n_compute_rows) * XFER_SHARE;
+    }
     double avail = c->lanes_bottom - c->lanes_top - nl * 2 * LANE_PAD;
-    c->row_h = CLAMP (floor (avail / MAX (total_rows, 1)), ROW_MIN, ROW_MAX);
+    c->row_h = CLAMP (floor (avail / MAX (units, 1)), ROW_MIN, ROW_MAX);
     c->lane_y = g_new (double, nl);
     c->lane_h = g_new (double, nl);
     double y = 0;
     for (guint i = 0; i < nl; i++) {
         BoardTimelineLane *l = g_ptr_array_index (c->step->lanes, i);
         c->lane_y[i] = y;
-        c->lane_h[i] = l->n_rows * c->row_h + 2 * LANE_PAD;
+        c->lane_h[i] = MAX (row_top (c, l, l->n_rows), c->row_h) + 2 * LANE_PAD;
         y += c->lane_h[i];
     }
     c->content_h = y;
     double max_scroll = MAX (0, c->content_h - (c->lanes_bottom - c->lanes_top));
     c->scroll_y = CLAMP (c->scroll_y, 0, max_scroll);
+    /* the room the lanes leave holds the longest kernels */
+    c->table_rows = 0;
+    if (max_scroll == 0 && c->longest) {
+        c->table_top = c->lanes_top + c->content_h + 10;
+        int fit = (int) floor ((c->legend_top - c->table_top - 24 - 6) / TABLE_ROW);
+        if (fit >= 3)
+            c->table_rows = MIN (fit, (int) c->longest->len);
+    }
 }
 
 static void
@@ -207,6 +226,26 @@ static double
 lane_screen_y (BoardTimelineChart *c, int lane)
 {
     return c->lanes_top + c->lane_y[lane] - c->scroll_y;
+}
+
+/* Rows of copies waiting beside the kernels are lower than kernel rows. */
+static double
+xfer_h (BoardTimelineChart *c)
+{
+    return MAX (12, round (c->row_h * XFER_SHARE));
+}
+
+static double
+row_top (BoardTimelineChart *c, const BoardTimelineLane *l, int row)
+{
+    int nc = l->n_compute_rows;
+    return row < nc ? row * c->row_h : nc * c->row_h + (row - nc) * xfer_h (c);
+}
+
+static double
+row_height (BoardTimelineChart *c, const BoardTimelineLane *l, int row)
+{
+    return row < l->n_compute_rows ? c->row_h : xfer_h (c);
 }
 
 /* ---- range ---- */
@@ -312,6 +351,9 @@ static int
 legend_cmp (gconstpointer a, gconstpointer b)
 {
     const LegendItem *x = a, *y = b;
+    /* copies last: their time is mostly waiting */
+    if (x->transfer != y->transfer)
+        return x->transfer ? 1 : -1;
     if (x->total_us != y->total_us)
         return x->total_us > y->total_us ? -1 : 1;
     return g_strcmp0 (x->op, y->op);
@@ -323,10 +365,42 @@ legend_clear (gpointer p)
     g_free (((LegendItem *) p)->op);
 }
 
+static const BoardTimelineStep *sort_step;
+
+static int
+longest_cmp (gconstpointer a, gconstpointer b)
+{
+    const BoardTimelineNode *x = &g_array_index (sort_step->nodes, BoardTimelineNode, *(const int *) a);
+    const BoardTimelineNode *y = &g_array_index (sort_step->nodes, BoardTimelineNode, *(const int *) b);
+    if (x->dur_us != y->dur_us)
+        return x->dur_us > y->dur_us ? -1 : 1;
+    return strcmp (x->name, y->name);
+}
+
+static void
+build_longest (BoardTimelineChart *c)
+{
+    g_clear_pointer (&c->longest, g_array_unref);
+    if (!c->step)
+        return;
+    c->longest = g_array_new (FALSE, FALSE, sizeof (int));
+    for (guint i = 0; i < c->step->nodes->len; i++)
+        if (!g_array_index (c->step->nodes, BoardTimelineNode, i).transfer) {
+            int k = (int) i;
+            g_array_append_val (c->longest, k);
+        }
+    sort_step = c->step;   /* main thread only */
+    g_array_sort (c->longest, longest_cmp);
+    sort_step = NULL;
+    if (c->longest->len > TABLE_MAX)
+        g_array_set_size (c->longest, TABLE_MAX);
+}
+
 static void
 build_legend (BoardTimelineChart *c)
 {
     g_clear_pointer (&c->legend, g_array_unref);
+    build_longest (c);
     if (!c->step)
         return;
     GHashTable *by_op = g_hash_table_new (g_str_hash, g_str_equal);
@@ -358,6 +432,25 @@ build_legend (BoardTimelineChart *c)
 }
 
 /* ---- public ---- */
+
+void
+board_timeline_chart_zoom_to_node (BoardTimelineChart *c, int node)
+{
+    if (!c->step || node < 0 || (guint) node >= c->step->nodes->len)
+        return;
+    const BoardTimelineNode *n = node_ref (c, node);
+    double pad = MAX (n->dur_us * 0.6, MAX (c->step->span_us * 0.002, 1));
+    c->t0 = n->start_us - pad;
+    c->t1 = n->start_us + n->dur_us + pad;
+    clamp_range (c);
+    /* the node's lane on screen */
+    ensure_layout (c);
+    double y = c->lane_y[n->lane], view_h = c->lanes_bottom - c->lanes_top;
+    if (y < c->scroll_y || y + c->lane_h[n->lane] > c->scroll_y + view_h)
+        scroll_px (c, y - c->scroll_y - view_h / 3);
+    c->hover = node;
+    gtk_widget_queue_draw (GTK_WIDGET (c));
+}
 
 void
 board_timeline_chart_set_step (BoardTimelineChart *c, BoardTimelineStep *step, gboolean keep_range)
@@ -399,20 +492,37 @@ board_timeline_chart_get_step (BoardTimelineChart *c)
     return c->step;
 }
 
+/* The row of the longest kernels' list under (x, y), or -1. */
+static int
+table_row_at (BoardTimelineChart *c, double x, double y)
+{
+    if (c->table_rows <= 0 || x < 8 || x > c->width - 8)
+        return -1;
+    double top = c->table_top + 24;
+    if (y < top || y >= top + c->table_rows * TABLE_ROW)
+        return -1;
+    return (int) ((y - top) / TABLE_ROW);
+}
+
 int
 board_timeline_chart_node_at (BoardTimelineChart *c, double x, double y)
 {
     if (!c->step)
         return -1;
     ensure_layout (c);
+    int tr = table_row_at (c, x, y);
+    if (tr >= 0)
+        return g_array_index (c->longest, int, tr);
     if (x < plot_x0 (c) || x > plot_x1 (c) || y < c->lanes_top || y > c->lanes_bottom)
         return -1;
     for (guint i = 0; i < c->step->lanes->len; i++) {
         double top = lane_screen_y (c, (int) i) + LANE_PAD;
         BoardTimelineLane *l = g_ptr_array_index (c->step->lanes, i);
-        if (y < top || y >= top + l->n_rows * c->row_h)
+        if (y < top || y >= top + row_top (c, l, l->n_rows))
             continue;
-        int row = (int) ((y - top) / c->row_h);
+        int row = 0;
+        while (row + 1 < l->n_rows && y >= top + row_top (c, l, row + 1))
+            row++;
         double px = (c->t1 - c->t0) / MAX (plot_x1 (c) - plot_x0 (c), 1);   /* µs per pixel */
         return board_timeline_step_node_at (c->step, (int) i, row, x_to_t (c, x), 3 * px);
     }
@@ -446,8 +556,9 @@ board_timeline_chart_get_node_rect (BoardTimelineChart *c, int node, graphene_re
     if (x1 < x0)
         return FALSE;
     x1 = MAX (x1, x0 + 1);
-    double y = lane_screen_y (c, n->lane) + LANE_PAD + n->row * c->row_h + 1;
-    double h = c->row_h - 2;
+    const BoardTimelineLane *l = g_ptr_array_index (c->step->lanes, n->lane);
+    double y = lane_screen_y (c, n->lane) + LANE_PAD + row_top (c, l, n->row) + 1;
+    double h = row_height (c, l, n->row) - 2;
     if (y + h <= c->lanes_top || y >= c->lanes_bottom)
         return FALSE;
     graphene_rect_init (r, (float) x0, (float) y, (float) (x1 - x0), (float) h);
@@ -563,8 +674,9 @@ draw_bar (BoardTimelineChart *c, cairo_t *cr, PangoLayout *pl, int i, double cli
     double x0 = t_to_x (c, n->start_us), x1 = t_to_x (c, n->start_us + n->dur_us);
     if (x1 < clip_x0 || x0 > clip_x1)
         return;
-    double y = lane_screen_y (c, n->lane) + LANE_PAD + n->row * c->row_h + 1;
-    double h = c->row_h - 2;
+    const BoardTimelineLane *l = g_ptr_array_index (c->step->lanes, n->lane);
+    double y = lane_screen_y (c, n->lane) + LANE_PAD + row_top (c, l, n->row) + 1;
+    double h = row_height (c, l, n->row) - 2;
     if (y + h < c->lanes_top || y > c->lanes_bottom)
         return;
     x0 = MAX (x0, clip_x0 - 2);
@@ -658,7 +770,8 @@ draw_legend (BoardTimelineChart *c, cairo_t *cr, PangoLayout *pl)
         }
         cairo_rectangle (cr, x + 0.5, y + 3.5, 11, 11);
         cairo_stroke (cr);
-        char *d = board_timeline_format_us (it->total_us);
+        char *d = it->transfer ? g_strdup_printf ("\u00d7%d", it->count)
+                               : board_timeline_format_us (it->total_us);
         char *t = g_markup_printf_escaped ("%s <span foreground=\"#666666\">%s</span>",
                                            it->transfer ? "copies (_Send/_Recv)" : it->op, d);
         pango_layout_set_markup (pl, t, -1);
@@ -670,6 +783,79 @@ draw_legend (BoardTimelineChart *c, cairo_t *cr, PangoLayout *pl)
     }
     g_free (ix);
     g_free (ir);
+}
+
+static void
+table_text (cairo_t *cr, PangoLayout *pl, double x, double y, double w, const char *text,
+            gboolean right)
+{
+    pango_layout_set_text (pl, text, -1);
+    pango_layout_set_width (pl, (int) (w * PANGO_SCALE));
+    pango_layout_set_ellipsize (pl, PANGO_ELLIPSIZE_MIDDLE);
+    pango_layout_set_alignment (pl, right ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
+    int tw, th;
+    pango_layout_get_pixel_size (pl, &tw, &th);
+    cairo_move_to (cr, x, y + (TABLE_ROW - th) / 2);
+    pango_cairo_show_layout (cr, pl);
+}
+
+/* The longest kernels in the room under the lanes: duration, share of
+ * the step, op, lane, node.  Hover a row for the node's bar, click it to
+ * zoom there. */
+static void
+draw_table (BoardTimelineChart *c, cairo_t *cr, PangoLayout *pl)
+{
+    if (c->table_rows <= 0)
+        return;
+    double x = 12, w = c->width - 24, y = c->table_top;
+    PangoLayout *head = make_layout (c, "Sans Bold 9");
+    cairo_set_source_rgb (cr, 0.15, 0.15, 0.17);
+    pango_layout_set_text (head, "Longest kernels of the step", -1);
+    cairo_move_to (cr, x, y);
+    pango_cairo_show_layout (cr, head);
+    g_object_unref (head);
+    PangoLayout *cell = make_layout (c, "Sans 8");
+    double cols[] = { x, x + 80, x + 140, x + 330, x + 450 };   /* time, share, op, lane, node */
+    cairo_set_source_rgb (cr, 0.45, 0.45, 0.47);
+    const char *titles[] = { "duration", "of step", "op", "lane", "node" };
+    double widths[] = { 70, 50, 180, 110, MAX (60, w - 450) };
+    for (int k = 0; k < 5; k++)
+        table_text (cr, cell, cols[k], y + 4 + 2, widths[k], titles[k], k < 2);
+    y += 24;
+    for (int r = 0; r < c->table_rows; r++) {
+        int idx = g_array_index (c->longest, int, r);
+        const BoardTimelineNode *n = node_ref (c, idx);
+        const BoardTimelineLane *l = g_ptr_array_index (c->step->lanes, n->lane);
+        double ry = y + r * TABLE_ROW;
+        if (idx == c->hover) {
+            cairo_set_source_rgba (cr, 0.2, 0.45, 0.85, 0.15);
+            cairo_rectangle (cr, x - 4, ry, w + 8, TABLE_ROW);
+            cairo_fill (cr);
+        } else if (r % 2 == 1) {
+            cairo_set_source_rgba (cr, 0, 0, 0, 0.03);
+            cairo_rectangle (cr, x - 4, ry, w + 8, TABLE_ROW);
+            cairo_fill (cr);
+        }
+        char *d = board_timeline_format_us (n->dur_us);
+        char *share = g_strdup_printf ("%.1f%%", c->step->span_us > 0 ? 100 * n->dur_us / c->step->span_us : 0);
+        cairo_set_source_rgb (cr, 0.12, 0.12, 0.14);
+        table_text (cr, cell, cols[0], ry, widths[0], d, TRUE);
+        table_text (cr, cell, cols[1], ry, widths[1], share, TRUE);
+        guint32 f = board_timeline_op_color (n->op);
+        rgb (cr, f, 1);
+        cairo_rectangle (cr, cols[2], ry + 4, 10, TABLE_ROW - 8);
+        cairo_fill (cr);
+        rgb (cr, darker (f, 0.6), 1);
+        cairo_rectangle (cr, cols[2] + 0.5, ry + 4.5, 9, TABLE_ROW - 9);
+        cairo_stroke (cr);
+        cairo_set_source_rgb (cr, 0.12, 0.12, 0.14);
+        table_text (cr, cell, cols[2] + 16, ry, widths[2] - 16, *n->op ? n->op : "?", FALSE);
+        table_text (cr, cell, cols[3], ry, widths[3], l->label, FALSE);
+        table_text (cr, cell, cols[4], ry, widths[4], n->name, FALSE);
+        g_free (d);
+        g_free (share);
+    }
+    g_object_unref (cell);
 }
 
 static void
@@ -698,9 +884,12 @@ board_timeline_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     double px0 = plot_x0 (c), px1 = plot_x1 (c);
     guint nl = c->step->lanes->len;
 
+    /* where the lanes end: the widget's lane area, or less when they fit
+     * and leave room (for the list of the longest kernels) */
+    double lanes_end = MIN (c->lanes_bottom, c->lanes_top + c->content_h - c->scroll_y);
     /* lane bands */
     cairo_save (cr);
-    cairo_rectangle (cr, 0, c->lanes_top, w, c->lanes_bottom - c->lanes_top);
+    cairo_rectangle (cr, 0, c->lanes_top, w, lanes_end - c->lanes_top);
     cairo_clip (cr);
     for (guint i = 0; i < nl; i++) {
         double y = lane_screen_y (c, (int) i);
@@ -719,12 +908,12 @@ board_timeline_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     for (double t = ceil (c->t0 / step) * step; t <= c->t1; t += step) {
         double x = floor (t_to_x (c, t)) + 0.5;
         cairo_move_to (cr, x, c->lanes_top);
-        cairo_line_to (cr, x, c->lanes_bottom);
+        cairo_line_to (cr, x, lanes_end);
     }
     cairo_stroke (cr);
     /* bars, clipped to the plot */
     cairo_save (cr);
-    cairo_rectangle (cr, px0, c->lanes_top, px1 - px0 + RIGHT_PAD, c->lanes_bottom - c->lanes_top);
+    cairo_rectangle (cr, px0, c->lanes_top, px1 - px0 + RIGHT_PAD, lanes_end - c->lanes_top);
     cairo_clip (cr);
     for (guint i = 0; i < c->step->nodes->len; i++)
         draw_bar (c, cr, pl, (int) i, px0, px1);
@@ -743,7 +932,7 @@ board_timeline_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
     /* the label column */
     cairo_set_source_rgb (cr, 0.94, 0.945, 0.95);
-    cairo_rectangle (cr, 0, c->lanes_top, px0 - 4, c->lanes_bottom - c->lanes_top);
+    cairo_rectangle (cr, 0, c->lanes_top, px0 - 4, lanes_end - c->lanes_top);
     cairo_fill (cr);
     PangoLayout *bold = make_layout (c, "Sans Bold 9");
     PangoLayout *small = make_layout (c, "Sans 7");
@@ -761,7 +950,9 @@ board_timeline_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         char *busy = NULL;
         int bw = 0, bh = 0;
         if (c->lane_h[i] >= th + 14 && c->step->span_us > 0) {
-            busy = g_strdup_printf ("%.0f%% busy", 100 * l->busy_us / c->step->span_us);
+            double pc = 100 * l->busy_us / c->step->span_us;
+            busy = pc > 0 && pc < 1 ? g_strdup ("<1% busy")
+                                    : g_strdup_printf ("%.0f%% busy", pc);
             pango_layout_set_text (small, busy, -1);
             pango_layout_get_pixel_size (small, &bw, &bh);
         }
@@ -784,14 +975,21 @@ board_timeline_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         a = MAX (a, px0);
         b = MIN (b, px1);
         cairo_set_source_rgba (cr, 0.2, 0.45, 0.85, 0.18);
-        cairo_rectangle (cr, a, 0, b - a, c->lanes_bottom);
+        cairo_rectangle (cr, a, 0, b - a, lanes_end);
         cairo_fill (cr);
         cairo_set_source_rgba (cr, 0.2, 0.45, 0.85, 0.8);
         cairo_set_line_width (cr, 1);
-        cairo_rectangle (cr, floor (a) + 0.5, 0.5, MAX (b - a - 1, 0), c->lanes_bottom - 1);
+        cairo_rectangle (cr, floor (a) + 0.5, 0.5, MAX (b - a - 1, 0), lanes_end - 1);
         cairo_stroke (cr);
     }
     cairo_restore (cr);
+    if (lanes_end < c->lanes_bottom) {
+        cairo_set_source_rgba (cr, 0, 0, 0, 0.45);
+        cairo_set_line_width (cr, 1.5);
+        cairo_move_to (cr, 0, floor (lanes_end) + 0.5);
+        cairo_line_to (cr, w, floor (lanes_end) + 0.5);
+        cairo_stroke (cr);
+    }
 
     /* the time axis */
     cairo_set_source_rgb (cr, 0.93, 0.935, 0.94);
@@ -840,6 +1038,7 @@ board_timeline_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         cairo_rectangle (cr, w - 6, y, 4, bar);
         cairo_fill (cr);
     }
+    draw_table (c, cr, pl);
     draw_legend (c, cr, pl);
     g_object_unref (pl);
     cairo_destroy (cr);
@@ -990,6 +1189,11 @@ on_drag_end (GtkGestureDrag *g, double dx, double dy, BoardTimelineChart *c)
 static void
 on_click (GtkGestureClick *g, int n_press, double x, double y, BoardTimelineChart *c)
 {
+    int tr = c->step ? table_row_at (c, x, y) : -1;
+    if (tr >= 0) {
+        board_timeline_chart_zoom_to_node (c, g_array_index (c->longest, int, tr));
+        return;
+    }
     if (n_press == 2)
         board_timeline_chart_reset (c);
 }
@@ -1060,6 +1264,8 @@ board_timeline_chart_finalize (GObject *o)
     g_free (c->lane_h);
     if (c->legend)
         g_array_unref (c->legend);
+    if (c->longest)
+        g_array_unref (c->longest);
     G_OBJECT_CLASS (board_timeline_chart_parent_class)->finalize (o);
 }
 

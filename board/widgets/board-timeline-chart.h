@@ -7,7 +7,8 @@
  * between devices) hatched in grey; a legend at the bottom lists the ops
  * that took the most time.  Lanes stretch to fill the height, up to a
  * comfortable row height, and scroll vertically when there are more than
- * fit.
+ * fit; room they leave lists the step's longest kernels (a click on one
+ * zooms to its bar).
  *
  * Input: Ctrl+scroll zooms at the pointer; scroll pans (vertically when
  * the lanes do not fit, else in time), Shift+scroll and horizontal scroll
@@ -44,6 +45,9 @@ void board_timeline_chart_get_range (BoardTimelineChart *c, double *t0, double *
 void board_timeline_chart_set_range (BoardTimelineChart *c, double t0, double t1);
 /* The whole step. */
 void board_timeline_chart_reset (BoardTimelineChart *c);
+/* Zooms onto a node's bar (an index into the step's nodes), scrolling
+ * its lane into view, and marks it. */
+void board_timeline_chart_zoom_to_node (BoardTimelineChart *c, int node);
 
 /* The node under widget point (x, y), an index into the step's nodes, or
  * -1: what the tooltip describes. */

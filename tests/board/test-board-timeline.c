@@ -3,7 +3,9 @@
  * per (device, thread) (order, labels, rows for overlaps, durations, ops
  * from labels, the graph and partition names), the hover query, and bad
  * bytes (garbage, truncations, empty step stats) giving an error that
- * names the run and the tag instead of a crash. */
+ * names the run and the tag instead of a crash; and the real GPU run of
+ * tests/board/data (a CPU run written at test time is checked by
+ * test-board-timeline-train.sh through --logdir). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +13,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <stdio.h>
 #include <glib/gstdio.h>
 
 #include "board-loader.h"
@@ -126,6 +129,25 @@ give_up (gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* Reads a logdir with the board's loader; NULL when it takes too long. */
+static BoardDataset *
+load_dir (const char *dir)
+{
+    BoardDataset *ds = board_dataset_new ();
+    const char *dirs[] = { dir, NULL };
+    BoardLoader *l = board_loader_new (ds, dirs);
+    gboolean late = FALSE;
+    guint id = g_timeout_add_seconds (30, give_up, &late);
+    while (!board_dataset_is_complete (ds) && !late)
+        g_main_context_iteration (NULL, TRUE);
+    if (!late)
+        g_source_remove (id);
+    board_loader_free (l);
+    if (late)
+        g_clear_object (&ds);
+    return ds;
+}
+
 /* Writes a logdir with run "train" (steps 100, 20, a "profiler" tag, a
  * damaged "step5") and loads it with the board's loader. */
 static BoardDataset *
@@ -161,18 +183,8 @@ load_logdir (char **dir_out)
     sl_status_free (st);
     g_free (run);
 
-    BoardDataset *ds = board_dataset_new ();
-    const char *dirs[] = { dir, NULL };
-    BoardLoader *l = board_loader_new (ds, dirs);
-    gboolean late = FALSE;
-    guint id = g_timeout_add_seconds (30, give_up, &late);
-    while (!board_dataset_is_complete (ds) && !late)
-        g_main_context_iteration (NULL, TRUE);
-    assert_false (late);
-    g_source_remove (id);
-    board_loader_free (l);
     *dir_out = dir;
-    return ds;
+    return load_dir (dir);
 }
 
 static void
@@ -257,14 +269,18 @@ test_timeline_from_written_logdir (void **state)
     assert_string_equal (find_node (s, "images/_send_0_to_0")->op, "_Send");
     assert_true (find_node (s, "images/_send_0_to_0")->transfer);
 
-    /* overlaps: the long _Recv starts first and takes row 0; the kernels
-     * run beside it in row 1 */
+    /* overlaps: the kernels take row 0, the long _Recv waiting beside
+     * them a row of its own below; busy counts the kernels */
     BoardTimelineLane *gpu7 = g_ptr_array_index (s->lanes, 4);
     assert_int_equal (gpu7->n_rows, 2);
-    assert_int_equal (recv->row, 0);
-    assert_int_equal (conv->row, 1);
-    assert_int_equal (find_node (s, "conv1/Relu")->row, 1);
-    assert_true (gpu7->busy_us == 300);
+    assert_int_equal (gpu7->n_compute_rows, 1);
+    assert_int_equal (recv->row, 1);
+    assert_int_equal (conv->row, 0);
+    assert_int_equal (find_node (s, "conv1/Relu")->row, 0);
+    assert_true (gpu7->busy_us == 60);
+    /* a copy that overlaps no kernel shares the kernels' row */
+    BoardTimelineLane *cpu0 = g_ptr_array_index (s->lanes, 0);
+    assert_int_equal (cpu0->n_rows, 1);
     assert_int_equal (((BoardTimelineLane *) g_ptr_array_index (s->lanes, 3))->n_rows, 1);
     assert_true (s->span_us == 430);    /* loss/_recv ends last: 30 + 400 */
     /* within a lane, start order */
@@ -281,12 +297,12 @@ test_timeline_from_written_logdir (void **state)
     }
 
     /* the hover query */
-    int k = board_timeline_step_node_at (s, 4, 1, 120, 0);
+    int k = board_timeline_step_node_at (s, 4, 0, 120, 0);
     assert_true (k >= 0);
     assert_string_equal (g_array_index (s->nodes, BoardTimelineNode, k).name, "conv1/Conv2D");
-    k = board_timeline_step_node_at (s, 4, 1, 155, 0);   /* between Conv2D and Relu */
+    k = board_timeline_step_node_at (s, 4, 0, 155, 0);   /* between Conv2D and Relu */
     assert_int_equal (k, -1);
-    k = board_timeline_step_node_at (s, 4, 0, 155, 0);
+    k = board_timeline_step_node_at (s, 4, 1, 155, 0);
     assert_string_equal (g_array_index (s->nodes, BoardTimelineNode, k).name, "images/_recv_0_on_0");
     k = board_timeline_step_node_at (s, 0, 0, 11, 0);
     assert_string_equal (g_array_index (s->nodes, BoardTimelineNode, k).name, "images/_send_0_to_0");
@@ -428,6 +444,15 @@ test_timeline_names_colors_times (void **state)
     assert_int_equal (board_timeline_op_color ("MatMul"), board_timeline_op_color ("MatMul"));
     assert_int_equal (board_timeline_op_color ("_Send"), board_timeline_op_color ("_Recv"));
     assert_int_not_equal (board_timeline_op_color ("MatMul"), board_timeline_op_color ("_Send"));
+    /* the usual heavy ops of a training step all differ */
+    const char *heavy[] = { "MatMul", "Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter",
+                            "BiasAdd", "BiasAddGrad", "Relu", "ReluGrad", "MaxPool",
+                            "MaxPoolGrad", "ApplyAdam", "Mul", "Const", "Reshape", "Cast",
+                            "Mean", "AddV2" };
+    for (guint i = 0; i < G_N_ELEMENTS (heavy); i++)
+        for (guint j = i + 1; j < G_N_ELEMENTS (heavy); j++)
+            assert_int_not_equal (board_timeline_op_color (heavy[i]),
+                                  board_timeline_op_color (heavy[j]));
 
     char *t = board_timeline_format_us (850);
     assert_string_equal (t, "850 \u00b5s");
@@ -440,10 +465,149 @@ test_timeline_names_colors_times (void **state)
     g_free (t);
 }
 
-int
-main (void)
+/* Decodes every traced step of every run; NULL ops count as unknown. */
+typedef struct {
+    int steps, nodes, unknown_ops, transfers, errors;
+    gboolean cpu, gpu;
+} Census;
+
+static void
+census_of (BoardDataset *ds, Census *c, gboolean verbose)
 {
+    memset (c, 0, sizeof *c);
+    GListModel *runs = board_dataset_get_runs (ds);
+    for (guint i = 0; i < g_list_model_get_n_items (runs); i++) {
+        BoardRun *run = g_list_model_get_item (runs, i);
+        GPtrArray *refs = board_timeline_refs_of_run (run);
+        GBytes *g = board_timeline_graph_of_run (run);
+        GHashTable *ops = g ? board_timeline_ops_from_graph (g_bytes_get_data (g, NULL),
+                                                             g_bytes_get_size (g)) : NULL;
+        for (guint k = 0; k < refs->len; k++) {
+            BoardTimelineRef *r = g_ptr_array_index (refs, k);
+            GError *error = NULL;
+            BoardTimelineStep *s = board_timeline_step_decode (
+                g_bytes_get_data (r->bytes, NULL), g_bytes_get_size (r->bytes), ops,
+                board_run_get_name (run), r->tag, r->step, &error);
+            if (!s) {
+                fprintf (stderr, "%s\n", error->message);
+                g_error_free (error);
+                c->errors++;
+                continue;
+            }
+            c->steps++;
+            c->nodes += (int) s->nodes->len;
+            for (guint n = 0; n < s->nodes->len; n++) {
+                const BoardTimelineNode *x = &g_array_index (s->nodes, BoardTimelineNode, n);
+                c->unknown_ops += !*x->op;
+                c->transfers += x->transfer;
+            }
+            GString *lanes = g_string_new (NULL);
+            for (guint l = 0; l < s->lanes->len; l++) {
+                BoardTimelineLane *lane = g_ptr_array_index (s->lanes, l);
+                c->cpu |= g_str_has_prefix (lane->device_short, "CPU:");
+                c->gpu |= g_str_has_prefix (lane->device_short, "GPU:");
+                g_string_append_printf (lanes, "%s%s", l ? ", " : "", lane->label);
+            }
+            if (verbose)
+                printf ("# %s %s: %u nodes, %.0f us, lanes %s\n", board_run_get_name (run), r->tag,
+                        s->nodes->len, s->span_us, lanes->str);
+            g_string_free (lanes, TRUE);
+            board_timeline_step_free (s);
+        }
+        if (ops)
+            g_hash_table_unref (ops);
+        if (g)
+            g_bytes_unref (g);
+        g_ptr_array_unref (refs);
+        g_object_unref (run);
+    }
+}
+
+/* The real GPU run (tests/board/data/README.md). */
+static void
+test_timeline_real_gpu_trace (void **state)
+{
+    BoardDataset *ds = load_dir (BOARD_TIMELINE_DATA "/gpu-mnist-cnn");
+    assert_non_null (ds);
+    BoardRun *run = board_dataset_find_run (ds, "train");
+    assert_non_null (run);
+    GPtrArray *refs = board_timeline_refs_of_run (run);
+    assert_int_equal (refs->len, 4);
+    const char *tags[] = { "step100", "step200", "step300", "step400" };
+    for (int i = 0; i < 4; i++)
+        assert_string_equal (((BoardTimelineRef *) g_ptr_array_index (refs, i))->tag, tags[i]);
+    GBytes *g = board_timeline_graph_of_run (run);
+    GHashTable *ops = board_timeline_ops_from_graph (g_bytes_get_data (g, NULL), g_bytes_get_size (g));
+    g_bytes_unref (g);
+    BoardTimelineRef *r = g_ptr_array_index (refs, 3);
+    BoardTimelineStep *s = board_timeline_step_decode (g_bytes_get_data (r->bytes, NULL),
+                                                       g_bytes_get_size (r->bytes), ops, "train",
+                                                       r->tag, r->step, NULL);
+    assert_non_null (s);
+    assert_int_equal (s->n_devices, 2);
+    assert_int_equal (s->nodes->len, 173);
+    const char *labels[] = { "CPU:0 t0", "CPU:0 t5", "CPU:0 t13", "CPU:0 t15",
+                             "GPU:0 t0", "GPU:0 t5", "GPU:0 t10", "GPU:0 t13" };
+    assert_int_equal (s->lanes->len, 8);
+    for (int i = 0; i < 8; i++)
+        assert_string_equal (((BoardTimelineLane *) g_ptr_array_index (s->lanes, i))->label, labels[i]);
+    int transfers = 0, unknown = 0;
+    for (guint i = 0; i < s->nodes->len; i++) {
+        const BoardTimelineNode *n = &g_array_index (s->nodes, BoardTimelineNode, i);
+        transfers += n->transfer;
+        unknown += !*n->op;
+    }
+    assert_int_equal (transfers, 30);   /* 15 pairs between CPU:0 and GPU:0 */
+    assert_int_equal (unknown, 0);      /* every op from the graph or the partition names */
+    const BoardTimelineNode *conv = find_node (s, "conv1/Conv2D");
+    assert_string_equal (conv->op, "Conv2D");
+    assert_string_equal (((BoardTimelineLane *) g_ptr_array_index (s->lanes, conv->lane))->label,
+                         "GPU:0 t13");
+    assert_true (conv->dur_us == 180);
+    assert_true (s->span_us > 2700 && s->span_us < 2800);
+    /* the GPU's main thread: kernels in one row, waiting copies below */
+    BoardTimelineLane *gpu = g_ptr_array_index (s->lanes, 7);
+    assert_int_equal (gpu->n_compute_rows, 1);
+    assert_true (gpu->busy_us > 0.5 * s->span_us && gpu->busy_us < s->span_us);
+    board_timeline_step_free (s);
+    g_hash_table_unref (ops);
+    g_ptr_array_unref (refs);
+    g_object_unref (ds);
+}
+
+/* test-board-timeline --logdir DIR [gpu]: every traced step of a logdir
+ * written at test time (test-board-timeline-train.sh) decodes, with
+ * CPU lanes (and GPU ones when asked), each op known. */
+static int
+check_logdir (const char *dir, gboolean want_gpu)
+{
+    BoardDataset *ds = load_dir (dir);
+    if (!ds) {
+        fprintf (stderr, "%s: not loaded in 30 s\n", dir);
+        return 1;
+    }
+    Census c;
+    census_of (ds, &c, TRUE);
+    g_object_unref (ds);
+    int bad = 0;
+    if (c.steps < 2 || c.errors)
+        fprintf (stderr, "%d steps decoded, %d errors\n", c.steps, c.errors), bad = 1;
+    if (c.unknown_ops)
+        fprintf (stderr, "%d nodes without an op\n", c.unknown_ops), bad = 1;
+    if (!c.cpu || (want_gpu && !c.gpu))
+        fprintf (stderr, "lanes: cpu %d gpu %d\n", c.cpu, c.gpu), bad = 1;
+    if (c.nodes < 20 * c.steps)
+        fprintf (stderr, "only %d nodes in %d steps\n", c.nodes, c.steps), bad = 1;
+    return bad;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc >= 3 && strcmp (argv[1], "--logdir") == 0)
+        return check_logdir (argv[2], argc >= 4 && strcmp (argv[3], "gpu") == 0);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_timeline_real_gpu_trace),
         cmocka_unit_test (test_timeline_from_written_logdir),
         cmocka_unit_test (test_timeline_bad_bytes_never_crash),
         cmocka_unit_test (test_timeline_nanos_only),
