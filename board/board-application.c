@@ -30,11 +30,18 @@ capture_tick (gpointer data)
     BoardApplication *app = BOARD_APPLICATION (gtk_window_get_application (GTK_WINDOW (w)));
     gboolean ready = board_window_is_ready (w);
     gboolean late = g_get_monotonic_time () - app->start > (gint64) app->timeout_s * G_USEC_PER_SEC;
+    ready = ready && gtk_widget_get_mapped (GTK_WIDGET (w));
     app->ready_ticks = ready ? app->ready_ticks + 1 : 0;
     if (app->ready_ticks < 3 && !late)
         return G_SOURCE_CONTINUE;   /* ready for a few frames in a row */
     GError *error = NULL;
     if (!board_screenshot_widget (GTK_WIDGET (w), app->screenshot, &error)) {
+        /* a window not drawn yet (a loaded machine, a quick view): again
+         * at the next tick, until the timeout */
+        if (!late) {
+            g_error_free (error);
+            return G_SOURCE_CONTINUE;
+        }
         g_printerr ("sluice-board: %s\n", error->message);
         g_error_free (error);
     } else {

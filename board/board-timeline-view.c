@@ -358,6 +358,8 @@ static void
 board_timeline_view_dispose (GObject *o)
 {
     BoardTimelineView *v = BOARD_TIMELINE_VIEW (o);
+    v->generation++;   /* a decode still running finds no chart to fill */
+    v->chart = NULL;
     if (v->ds)
         g_signal_handlers_disconnect_by_data (v->ds, v);
     g_clear_object (&v->ds);
@@ -521,4 +523,45 @@ const char *
 board_timeline_view_get_summary (BoardTimelineView *v)
 {
     return gtk_label_get_text (GTK_LABEL (v->summary));
+}
+
+static void
+describe_rect (GString *s, BoardTimelineView *v, GtkWidget *relative_to, const char *key,
+               const char *name, const graphene_rect_t *r)
+{
+    graphene_point_t a;
+    if (!gtk_widget_compute_point (v->chart, relative_to, &GRAPHENE_POINT_INIT (r->origin.x, r->origin.y), &a))
+        return;
+    g_string_append_printf (s, "%s=%s %.0f %.0f %.0f %.0f\n", key, name, a.x, a.y, r->size.width,
+                            r->size.height);
+}
+
+void
+board_timeline_view_describe (BoardTimelineView *v, GtkWidget *relative_to, GString *s)
+{
+    BoardTimelineChart *c = BOARD_TIMELINE_CHART (v->chart);
+    const BoardTimelineStep *ts = board_timeline_chart_get_step (c);
+    g_string_append_printf (s, "timeline=%s %s %u\n", v->shown_run ? v->shown_run : "",
+                            v->shown_tag ? v->shown_tag : "", ts ? ts->lanes->len : 0);
+    if (!ts)
+        return;
+    double t0, t1;
+    board_timeline_chart_get_range (c, &t0, &t1);
+    char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE];
+    g_string_append_printf (s, "timeline_range=%s %s\n", g_ascii_formatd (a, sizeof a, "%.3f", t0),
+                            g_ascii_formatd (b, sizeof b, "%.3f", t1));
+    int hover = board_timeline_chart_get_hover (c);
+    g_string_append_printf (s, "timeline_hover=%s\n",
+                            hover >= 0 ? g_array_index (ts->nodes, BoardTimelineNode, hover).name : "");
+    if (!gtk_widget_is_drawable (v->chart))
+        return;
+    graphene_rect_t r;
+    for (guint i = 0; i < ts->lanes->len; i++)
+        if (board_timeline_chart_get_lane_rect (c, (int) i, &r))
+            describe_rect (s, v, relative_to, "timeline_lane",
+                           ((BoardTimelineLane *) g_ptr_array_index (ts->lanes, i))->label, &r);
+    for (guint i = 0; i < ts->nodes->len; i++)
+        if (board_timeline_chart_get_node_rect (c, (int) i, &r))
+            describe_rect (s, v, relative_to, "timeline_bar",
+                           g_array_index (ts->nodes, BoardTimelineNode, i).name, &r);
 }

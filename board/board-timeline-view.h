@@ -30,5 +30,10 @@ const char *board_timeline_view_get_tag (BoardTimelineView *v);
 gboolean board_timeline_view_is_ready (BoardTimelineView *v);
 /* The line above the chart ("173 nodes · 2 devices · ..."), or the error. */
 const char *board_timeline_view_get_summary (BoardTimelineView *v);
+/* Appends the state dump's lines (board_window_dump_state): "timeline=RUN
+ * TAG LANES", "timeline_range=T0 T1" (µs), "timeline_hover=NODE", and,
+ * in `relative_to`'s coordinates, "timeline_lane=LABEL x y w h" and
+ * "timeline_bar=NODE x y w h" for what is on screen. */
+void board_timeline_view_describe (BoardTimelineView *v, GtkWidget *relative_to, GString *s);
 
 G_END_DECLS

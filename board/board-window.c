@@ -579,13 +579,7 @@ board_window_dump_state (BoardWindow *w, const char *path, GError **error)
             dump_nodes (s, w, board_graph_page_get_view (BOARD_GRAPH_PAGE (w->graph)), g->root);
     }
 #ifdef BOARD_HAVE_LOADER
-    {
-        BoardTimelineView *tv = BOARD_TIMELINE_VIEW (w->timeline);
-        const BoardTimelineStep *ts = board_timeline_chart_get_step (board_timeline_view_get_chart (tv));
-        g_string_append_printf (s, "timeline=%s %s %u\n", board_timeline_view_get_run (tv) ? board_timeline_view_get_run (tv) : "",
-                                board_timeline_view_get_tag (tv) ? board_timeline_view_get_tag (tv) : "",
-                                ts ? ts->lanes->len : 0);
-    }
+    board_timeline_view_describe (BOARD_TIMELINE_VIEW (w->timeline), GTK_WIDGET (w), s);
 #endif
     gboolean ok = g_file_set_contents (path, s->str, (gssize) s->len, error);
     g_string_free (s, TRUE);

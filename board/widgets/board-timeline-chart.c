@@ -529,6 +529,12 @@ board_timeline_chart_node_at (BoardTimelineChart *c, double x, double y)
     return -1;
 }
 
+int
+board_timeline_chart_get_hover (BoardTimelineChart *c)
+{
+    return c->step ? c->hover : -1;
+}
+
 gboolean
 board_timeline_chart_get_lane_rect (BoardTimelineChart *c, int lane, graphene_rect_t *r)
 {

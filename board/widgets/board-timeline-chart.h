@@ -52,6 +52,8 @@ void board_timeline_chart_zoom_to_node (BoardTimelineChart *c, int node);
 /* The node under widget point (x, y), an index into the step's nodes, or
  * -1: what the tooltip describes. */
 int board_timeline_chart_node_at (BoardTimelineChart *c, double x, double y);
+/* The node under the pointer (outlined, and the tooltip's), or -1. */
+int board_timeline_chart_get_hover (BoardTimelineChart *c);
 /* A node's bar in widget coordinates (clipped to the plot); FALSE when
  * it is not on screen. */
 gboolean board_timeline_chart_get_node_rect (BoardTimelineChart *c, int node, graphene_rect_t *r);
