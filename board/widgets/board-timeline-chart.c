@@ -672,19 +672,25 @@ base_name (const char *name)
     return s && s[1] ? s + 1 : name;
 }
 
-static void
+/* Draws node i's bar unless it ends before `painted_to` (a pixel its row
+ * already painted: a big step at full view has thousands of bars per
+ * pixel column); returns how far its row is now painted. */
+static double
 draw_bar (BoardTimelineChart *c, cairo_t *cr, PangoLayout *pl, int i, double clip_x0,
-          double clip_x1)
+          double clip_x1, double painted_to)
 {
     const BoardTimelineNode *n = node_ref (c, i);
     double x0 = t_to_x (c, n->start_us), x1 = t_to_x (c, n->start_us + n->dur_us);
     if (x1 < clip_x0 || x0 > clip_x1)
-        return;
+        return painted_to;
+    if (x1 < painted_to && i != c->hover)
+        return painted_to;
+    double painted = MAX (painted_to, MAX (x1, x0 + 1));
     const BoardTimelineLane *l = g_ptr_array_index (c->step->lanes, n->lane);
     double y = lane_screen_y (c, n->lane) + LANE_PAD + row_top (c, l, n->row) + 1;
     double h = row_height (c, l, n->row) - 2;
     if (y + h < c->lanes_top || y > c->lanes_bottom)
-        return;
+        return painted;
     x0 = MAX (x0, clip_x0 - 2);
     x1 = MIN (x1, clip_x1 + 2);
     double w = MAX (x1 - x0, 1.0);
@@ -719,7 +725,7 @@ draw_bar (BoardTimelineChart *c, cairo_t *cr, PangoLayout *pl, int i, double cli
     }
     /* a name inside when one fits: the node's, its last part, its op */
     if (w < 24 || h < 11)
-        return;
+        return painted;
     const char *cands[] = { n->name, base_name (n->name), n->op };
     for (int k = 0; k < 3; k++) {
         if (!cands[k] || !*cands[k])
@@ -741,6 +747,7 @@ draw_bar (BoardTimelineChart *c, cairo_t *cr, PangoLayout *pl, int i, double cli
             break;
         }
     }
+    return painted;
 }
 
 static void
@@ -921,8 +928,24 @@ board_timeline_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     cairo_save (cr);
     cairo_rectangle (cr, px0, c->lanes_top, px1 - px0 + RIGHT_PAD, lanes_end - c->lanes_top);
     cairo_clip (cr);
-    for (guint i = 0; i < c->step->nodes->len; i++)
-        draw_bar (c, cr, pl, (int) i, px0, px1);
+    GArray *painted = g_array_new (FALSE, TRUE, sizeof (double));
+    for (guint li = 0; li < nl; li++) {
+        double y = lane_screen_y (c, (int) li);
+        if (y > c->lanes_bottom || y + c->lane_h[li] < c->lanes_top)
+            continue;   /* scrolled away */
+        BoardTimelineLane *l = g_ptr_array_index (c->step->lanes, li);
+        g_array_set_size (painted, 0);
+        g_array_set_size (painted, (guint) l->n_rows);
+        for (guint k = 0; k < (guint) l->n_rows; k++)
+            g_array_index (painted, double, k) = -INFINITY;
+        for (guint k = 0; k < l->nodes->len; k++) {
+            int i = g_array_index (l->nodes, int, k);
+            int row = node_ref (c, i)->row;
+            g_array_index (painted, double, row) =
+                draw_bar (c, cr, pl, i, px0, px1, g_array_index (painted, double, row));
+        }
+    }
+    g_array_unref (painted);
     cairo_restore (cr);
     /* separators: a line between lanes, a darker one between devices */
     for (guint i = 1; i < nl; i++) {
