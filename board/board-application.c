@@ -30,11 +30,18 @@ capture_tick (gpointer data)
     BoardApplication *app = BOARD_APPLICATION (gtk_window_get_application (GTK_WINDOW (w)));
     gboolean ready = board_window_is_ready (w);
     gboolean late = g_get_monotonic_time () - app->start > (gint64) app->timeout_s * G_USEC_PER_SEC;
+    ready = ready && gtk_widget_get_mapped (GTK_WIDGET (w));
     app->ready_ticks = ready ? app->ready_ticks + 1 : 0;
     if (app->ready_ticks < 3 && !late)
         return G_SOURCE_CONTINUE;   /* ready for a few frames in a row */
     GError *error = NULL;
     if (!board_screenshot_widget (GTK_WIDGET (w), app->screenshot, &error)) {
+        /* a window not drawn yet (a loaded machine, a quick view): again
+         * at the next tick, until the timeout */
+        if (!late) {
+            g_error_free (error);
+            return G_SOURCE_CONTINUE;
+        }
         g_printerr ("sluice-board: %s\n", error->message);
         g_error_free (error);
     } else {
@@ -162,6 +169,7 @@ board_application_startup (GApplication *gapp)
         { "win.view::images", { "<Alt>4", NULL } },
         { "win.view::text", { "<Alt>5", NULL } },
         { "win.view::graph", { "<Alt>6", NULL } },
+        { "win.view::timeline", { "<Alt>7", NULL } },
     };
     for (size_t i = 0; i < G_N_ELEMENTS (keys); i++)
         gtk_application_set_accels_for_action (app, keys[i].action, keys[i].accels);
@@ -201,7 +209,8 @@ board_application_init (BoardApplication *app)
         { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
           "Render the window to FILE.png once the view shows its data, then exit", "FILE" },
         { "view", 0, 0, G_OPTION_ARG_STRING, NULL,
-          "View to show: scalars, histograms, distributions, images, text, graph", "VIEW" },
+          "View to show: scalars, histograms, distributions, images, text, graph, timeline",
+          "VIEW" },
         { "graph", 0, 0, G_OPTION_ARG_FILENAME, NULL, "Open a GraphDef (.pb or .pbtxt)", "FILE" },
         { "expand", 0, 0, G_OPTION_ARG_STRING, NULL, "Expand this name scope in the graph view",
           "SCOPE" },
@@ -220,7 +229,7 @@ board_application_init (BoardApplication *app)
     g_application_set_option_context_summary (
         G_APPLICATION (app),
         "Shows TensorFlow event files (from Sluice, TensorFlow, Keras or PyTorch) live:\n"
-        "scalars, histograms, distributions, images, text and graphs.");
+        "scalars, histograms, distributions, images, text, graphs and timelines of traced steps.");
 }
 
 BoardApplication *

@@ -11,6 +11,7 @@
 #include "board-text-view.h"
 #ifdef BOARD_HAVE_LOADER
 #include "board-loader.h"
+#include "board-timeline-view.h"
 #endif
 
 struct _BoardWindow {
@@ -25,6 +26,7 @@ struct _BoardWindow {
     GtkWidget *scalars;
     GtkWidget *graph;
     GtkWidget *images;
+    GtkWidget *timeline;     /* NULL without the loader */
     GtkWidget *banner;
     GtkWidget *banner_label;
     char **logdirs;
@@ -372,6 +374,10 @@ board_window_new (GtkApplication *app, const char *const *logdirs)
     add_page (w, board_text_view_new (w->ds), "text", "Text");
     w->graph = board_graph_page_new (w->ds);
     add_page (w, w->graph, "graph", "Graph");
+#ifdef BOARD_HAVE_LOADER
+    w->timeline = board_timeline_view_new (w->ds);
+    add_page (w, w->timeline, "timeline", "Timeline");
+#endif
 
     w->runs = board_runs_panel_new (w->ds, w->settings);
     gtk_widget_set_size_request (w->runs, 250, -1);
@@ -452,6 +458,10 @@ board_window_is_ready (BoardWindow *w)
         return board_scalars_view_is_ready (BOARD_SCALARS_VIEW (w->scalars));
     if (g_str_equal (view, "graph"))
         return board_graph_page_is_ready (BOARD_GRAPH_PAGE (w->graph));
+#ifdef BOARD_HAVE_LOADER
+    if (g_str_equal (view, "timeline"))
+        return board_timeline_view_is_ready (BOARD_TIMELINE_VIEW (w->timeline));
+#endif
     return TRUE;
 }
 
@@ -568,6 +578,9 @@ board_window_dump_state (BoardWindow *w, const char *path, GError **error)
         if (g->root->laid_out)
             dump_nodes (s, w, board_graph_page_get_view (BOARD_GRAPH_PAGE (w->graph)), g->root);
     }
+#ifdef BOARD_HAVE_LOADER
+    board_timeline_view_describe (BOARD_TIMELINE_VIEW (w->timeline), GTK_WIDGET (w), s);
+#endif
     gboolean ok = g_file_set_contents (path, s->str, (gssize) s->len, error);
     g_string_free (s, TRUE);
     return ok;

@@ -631,8 +631,16 @@ static void progress(trainer *t, int64_t step, int64_t total, double loss, const
     fflush(stdout);
 }
 
+/* A DeviceStepStats.thread_names entry with its string. */
+typedef struct {
+    Tensorflow__DeviceStepStats__ThreadNamesEntry e;
+    char name[24];
+} thread_name;
+
 /* One step's statistics as TF's StepStats (one DeviceStepStats per
- * device, the nodes in completion order) in the train/ event file. */
+ * device, the nodes in completion order) in the train/ event file.
+ * thread_id 0 is the thread that called the step, k + 1 the pool's
+ * thread k; thread_names says which. */
 static void write_step_stats(trainer *t, const sl_step_stats *ss, int64_t step)
 {
     int nd = ss->num_devices > 0 ? ss->num_devices : 1;
@@ -640,7 +648,12 @@ static void write_step_stats(trainer *t, const sl_step_stats *ss, int64_t step)
     Tensorflow__DeviceStepStats **devp = calloc((size_t)nd, sizeof(*devp));
     Tensorflow__NodeExecStats *nodes = calloc((size_t)ss->num_nodes + 1, sizeof(*nodes));
     Tensorflow__NodeExecStats **nodep = calloc((size_t)ss->num_nodes + 1, sizeof(*nodep));
-    if (!devs || !devp || !nodes || !nodep)
+    /* TF's timeline_label, "name = Op()": the board's timeline reads the op from it */
+    char **labels = calloc((size_t)ss->num_nodes + 1, sizeof(*labels));
+    thread_name *names = calloc((size_t)ss->num_nodes + 1, sizeof(*names));
+    Tensorflow__DeviceStepStats__ThreadNamesEntry **namep = calloc((size_t)ss->num_nodes + 1, sizeof(*namep));
+    int n_names = 0;
+    if (!devs || !devp || !nodes || !nodep || !labels || !names || !namep)
         goto out;
     for (int d = 0; d < nd; d++) {
         tensorflow__device_step_stats__init(&devs[d]);
@@ -663,7 +676,32 @@ static void write_step_stats(trainer *t, const sl_step_stats *ss, int64_t step)
             n->op_start_rel_micros = 0;
             n->op_end_rel_micros = ns->end_us - ns->start_us;
             n->all_end_rel_micros = ns->end_us - ns->start_us;
-            n->thread_id = (uint32_t)(ns->thread_id < 0 ? 0 : ns->thread_id);
+            n->thread_id = (uint32_t)(ns->thread_id < 0 ? 0 : ns->thread_id + 1);
+            bool named = false;
+            for (size_t q = 0; q < devs[d].n_thread_names && !named; q++)
+                named = devs[d].thread_names[q]->key == n->thread_id;
+            if (!named) {
+                thread_name *tn = &names[n_names];
+                tensorflow__device_step_stats__thread_names_entry__init(&tn->e);
+                tn->e.key = n->thread_id;
+                if (n->thread_id == 0)
+                    snprintf(tn->name, sizeof(tn->name), "caller");
+                else
+                    snprintf(tn->name, sizeof(tn->name), "pool-%u", n->thread_id - 1);
+                tn->e.value = tn->name;
+                if (!devs[d].thread_names)
+                    devs[d].thread_names = namep + n_names;
+                namep[n_names++] = &tn->e;
+                devs[d].n_thread_names++;
+            }
+            if (ns->op && ns->node_name) {
+                size_t len = strlen(ns->node_name) + strlen(ns->op) + 6;
+                labels[at] = malloc(len);
+                if (labels[at]) {
+                    snprintf(labels[at], len, "%s = %s()", ns->node_name, ns->op);
+                    n->timeline_label = labels[at];
+                }
+            }
             nodep[at++] = n;
             devs[d].n_node_stats++;
         }
@@ -676,6 +714,12 @@ static void write_step_stats(trainer *t, const sl_step_stats *ss, int64_t step)
     sl_summary_writer_add_step_stats(t->cli_writer, tag, &stats, step, 0, NULL);
     sl_summary_writer_flush(t->cli_writer, NULL);
 out:
+    if (labels)
+        for (int k = 0; k < ss->num_nodes; k++)
+            free(labels[k]);
+    free(labels);
+    free(names);
+    free(namep);
     free(devs);
     free(devp);
     free(nodes);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Makes screenshots/board-*.png: every view of sluice-board on a demo
 # logdir written by the summaries writer (tests/board/board-write-logs),
-# the graph explorer with a scope expanded, and the real PyTorch logs of
-# the shared fixtures.  Usage: tests/board/make-screenshots.sh [BUILD_DIR]
+# the graph explorer with a scope expanded, the real PyTorch logs of the
+# shared fixtures and, with TIMELINE_LOGDIR set, the timeline of a traced
+# run.  Usage: [TIMELINE_LOGDIR=DIR] tests/board/make-screenshots.sh [BUILD_DIR]
 set -eu
 cd "$(dirname "$0")/../.."
 build=${1:-build}
@@ -26,6 +27,11 @@ shot "$logs/demo" --view graph --expand gradients --screenshot "$out/board-graph
     shot "$logs/demo" --view graph --screenshot "$out/board-graph-expanded.png"
 shot "$logs/demo" --view scalars --smoothing 0.9 --size 1280x800 \
     --screenshot "$out/board-scalars-smoothed.png"
+# the timeline of a traced run (TIMELINE_LOGDIR, e.g. the logdir of a
+# `sluice train --gpu` run with trace_every_steps), when given
+if [ -n "${TIMELINE_LOGDIR:-}" ]; then
+    shot "$TIMELINE_LOGDIR" --view timeline --screenshot "$out/board-timeline.png"
+fi
 if [ -d "$fixtures/events" ]; then
     shot "$fixtures/events" --view scalars --screenshot "$out/board-fixtures-events.png"
 fi
