@@ -6,6 +6,13 @@
 #include <math.h>
 #include <string.h>
 
+/* Equal, NaN equal to NaN (a run without a start time yet). */
+static gboolean
+same_double (double a, double b)
+{
+    return a == b || (isnan (a) && isnan (b));
+}
+
 void
 board_blob_free (BoardBlob *b)
 {
@@ -32,8 +39,10 @@ board_series_new (const char *tag, BoardKind kind, const char *plugin)
     s->blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) board_blob_free);
     s->smoothed = g_array_new (FALSE, FALSE, sizeof (double));
     s->rel_x = g_array_new (FALSE, FALSE, sizeof (double));
+    s->log_x = g_array_new (FALSE, FALSE, sizeof (double));
     s->smoothed_version = G_MAXUINT;
     s->rel_version = G_MAXUINT;
+    s->log_x_version = G_MAXUINT;
     return s;
 }
 
@@ -51,6 +60,9 @@ board_series_free (BoardSeries *s)
     g_ptr_array_unref (s->blobs);
     g_array_unref (s->smoothed);
     g_array_unref (s->rel_x);
+    g_array_unref (s->log_x);
+    for (int k = 0; k < 2; k++)
+        board_minmax_pyramid_free (s->pyr[k].pyramid);
     g_free (s);
 }
 
@@ -113,7 +125,7 @@ board_series_x (BoardSeries *s, BoardXAxis axis, double run_start)
     case BOARD_X_WALL:
         return (const double *) s->wall->data;
     case BOARD_X_RELATIVE:
-        if (s->rel_version != s->version || s->rel_start != run_start) {
+        if (s->rel_version != s->version || !same_double (s->rel_start, run_start)) {
             g_array_set_size (s->rel_x, s->wall->len);
             const double *w = (const double *) s->wall->data;
             double *r = (double *) s->rel_x->data;
@@ -127,6 +139,43 @@ board_series_x (BoardSeries *s, BoardXAxis axis, double run_start)
     default:
         return (const double *) s->step_x->data;
     }
+}
+
+const double *
+board_series_log_x (BoardSeries *s, BoardXAxis axis, double run_start)
+{
+    const double *x = board_series_x (s, axis, run_start);
+    if (s->log_x_version != s->version || s->log_x_of != x ||
+        (axis == BOARD_X_RELATIVE && !same_double (s->log_x_start, run_start))) {
+        size_t n = s->wall->len;
+        g_array_set_size (s->log_x, n);
+        double *l = (double *) s->log_x->data;
+        for (size_t i = 0; i < n; i++)
+            l[i] = x[i] > 0 ? log10 (x[i]) : -INFINITY;
+        s->log_x_version = s->version;
+        s->log_x_of = x;
+        s->log_x_start = run_start;
+    }
+    return (const double *) s->log_x->data;
+}
+
+const BoardMinMaxPyramid *
+board_series_pyramid (BoardSeries *s, const double *x, double run_start, gboolean smoothed,
+                      double w)
+{
+    int k = smoothed ? 1 : 0;
+    const double *y = smoothed ? board_series_smoothed (s, w) : (const double *) s->values->data;
+    double weight = smoothed ? w : 0;
+    if (!s->pyr[k].pyramid || s->pyr[k].version != s->version || s->pyr[k].x != x ||
+        s->pyr[k].weight != weight || !same_double (s->pyr[k].x_start, run_start)) {
+        board_minmax_pyramid_free (s->pyr[k].pyramid);
+        s->pyr[k].pyramid = board_minmax_pyramid_new (x, y, s->values->len);
+        s->pyr[k].version = s->version;
+        s->pyr[k].x = x;
+        s->pyr[k].weight = weight;
+        s->pyr[k].x_start = run_start;
+    }
+    return s->pyr[k].pyramid;
 }
 
 /* %.17g in the C locale whatever LC_NUMERIC says. */

@@ -12,6 +12,8 @@
 
 #include <glib.h>
 
+#include "board-downsample.h"
+
 G_BEGIN_DECLS
 
 /* The kinds of summaries/series.h, with the same numbers. */
@@ -69,6 +71,18 @@ struct _BoardSeries {
     GArray *rel_x;     /* double: wall - start, for relative x */
     double rel_start;
     guint rel_version;
+    GArray *log_x;     /* double: log10 of an x column, for a log x axis */
+    const double *log_x_of;
+    double log_x_start;
+    guint log_x_version;
+    /* min/max pyramids: [0] of the values, [1] of the smoothed values */
+    struct {
+        BoardMinMaxPyramid *pyramid;
+        const double *x;
+        guint version;
+        double weight;
+        double x_start;
+    } pyr[2];
 };
 
 BoardSeries *board_series_new (const char *tag, BoardKind kind, const char *plugin);
@@ -92,6 +106,19 @@ const double *board_series_smoothed (BoardSeries *s, double w);
 /* The x column for `axis`: steps, seconds since `run_start`, or wall
  * time.  Borrowed until the series changes. */
 const double *board_series_x (BoardSeries *s, BoardXAxis axis, double run_start);
+
+/* log10 of board_series_x (s, axis, run_start), -inf where x <= 0 (a
+ * log x axis).  Cached like it. */
+const double *board_series_log_x (BoardSeries *s, BoardXAxis axis, double run_start);
+
+/* The min/max pyramid (board-downsample.h) of the values, or with
+ * `smoothed` of board_series_smoothed (s, w), over `x`: one of the columns
+ * board_series_x() or board_series_log_x() returned for the same axis and
+ * run_start, still valid.  Built on first use and cached (one per kind)
+ * until the points, w or x change, so a chart's frame reduces every series
+ * in O(columns log n).  Borrowed. */
+const BoardMinMaxPyramid *board_series_pyramid (BoardSeries *s, const double *x, double run_start,
+                                                gboolean smoothed, double w);
 
 /* Writes every point as TensorBoard's CSV ("Wall time,Step,Value" then one
  * row per point, values with 17 significant digits) or JSON ([[wall, step,

@@ -16,8 +16,10 @@ struct _BoardScalarChart {
     char *tag;
     /* lines, rebuilt when stale */
     GArray *lines;             /* BoardChartLine */
+    GArray *sources;           /* LineSource, one per line of a single run */
     GPtrArray *owned;          /* arrays owned for the lines (aggregates) */
     gboolean stale;
+    gboolean pyramids;         /* attached to the lines */
     gint64 points;
     gint64 traced_points;
     gboolean drawn_data;
@@ -29,6 +31,13 @@ struct _BoardScalarChart {
     gboolean panning;
     double pan_x0, pan_x1, pan_y0, pan_y1;
 };
+
+/* Where a line of a single run comes from, to find its pyramids. */
+typedef struct {
+    BoardSeries *series;
+    double run_start;
+    double weight;
+} LineSource;
 
 G_DEFINE_FINAL_TYPE (BoardScalarChart, board_scalar_chart, GTK_TYPE_WIDGET)
 
@@ -84,7 +93,9 @@ static void
 clear_lines (BoardScalarChart *c)
 {
     g_array_set_size (c->lines, 0);
+    g_array_set_size (c->sources, 0);
     g_ptr_array_set_size (c->owned, 0);
+    c->pyramids = FALSE;
 }
 
 static gpointer
@@ -105,6 +116,7 @@ rebuild_lines (BoardScalarChart *c)
     c->points = 0;
     double w = board_chart_settings_get_smoothing (c->settings);
     BoardXAxis axis = board_chart_settings_get_x_axis (c->settings);
+    gboolean log_x = board_chart_settings_get_log_x (c->settings);
     BoardGroupMode mode = board_chart_settings_get_group_mode (c->settings);
     GRegex *regex = board_chart_settings_get_group_regex (c->settings);
     GListModel *runs = board_dataset_get_runs (c->ds);
@@ -137,10 +149,15 @@ rebuild_lines (BoardScalarChart *c)
             continue;
         }
         BoardChartLine ln = { 0 };
-        ln.x = board_series_x (s, axis, board_run_get_start_time (run));
+        double start = board_run_get_start_time (run);
+        ln.x = board_series_x (s, axis, start);
         ln.n = board_series_count (s);
         ln.y = w > 0 ? board_series_smoothed (s, w) : (const double *) s->values->data;
         ln.raw_y = w > 0 ? (const double *) s->values->data : NULL;
+        /* the pyramids are made at the first frame that needs them */
+        ln.log_x = log_x ? board_series_log_x (s, axis, start) : NULL;
+        LineSource src = { s, start, w };
+        g_array_append_val (c->sources, src);
         ln.steps = (const double *) s->step_x->data;
         ln.color = board_run_get_color (run);
         ln.name = board_run_get_name (run);
@@ -224,6 +241,26 @@ fill_view (BoardScalarChart *c)
     c->view.fg[2] = fg.blue;
 }
 
+/* The lines of single runs get their series' min/max pyramids (made once
+ * per change of the points or the settings, then kept by the series), so
+ * a frame costs O(columns log n) per line. */
+static void
+attach_pyramids (BoardScalarChart *c)
+{
+    BoardChartLine *lines = (BoardChartLine *) c->lines->data;
+    gboolean raw_drawn = c->lines->len <= BOARD_CHART_MAX_RAW_LINES;
+    for (guint i = 0; i < c->sources->len; i++) {
+        LineSource *src = &g_array_index (c->sources, LineSource, i);
+        BoardChartLine *ln = &lines[i];
+        const double *x = ln->log_x ? ln->log_x : ln->x;
+        ln->y_pyramid = board_series_pyramid (src->series, x, src->run_start, src->weight > 0,
+                                              src->weight);
+        ln->raw_pyramid = raw_drawn && ln->raw_y
+                              ? board_series_pyramid (src->series, x, src->run_start, FALSE, 0)
+                              : NULL;
+    }
+}
+
 static void
 ensure_frame (BoardScalarChart *c)
 {
@@ -246,6 +283,10 @@ board_scalar_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     if (w <= 0 || h <= 0)
         return;
     ensure_frame (c);
+    if (!c->pyramids) {
+        attach_pyramids (c);
+        c->pyramids = TRUE;
+    }
     cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
     board_chart_render (cr, w, h, (const BoardChartLine *) c->lines->data, c->lines->len,
                         &c->view, &c->frame);
@@ -454,6 +495,7 @@ board_scalar_chart_finalize (GObject *object)
 {
     BoardScalarChart *c = BOARD_SCALAR_CHART (object);
     g_array_unref (c->lines);
+    g_array_unref (c->sources);
     g_ptr_array_unref (c->owned);
     g_free (c->tag);
     G_OBJECT_CLASS (board_scalar_chart_parent_class)->finalize (object);
@@ -506,6 +548,7 @@ static void
 board_scalar_chart_init (BoardScalarChart *c)
 {
     c->lines = g_array_new (FALSE, TRUE, sizeof (BoardChartLine));
+    c->sources = g_array_new (FALSE, TRUE, sizeof (LineSource));
     c->owned = g_ptr_array_new_with_free_func (g_free);
     c->stale = TRUE;
     gtk_widget_set_focusable (GTK_WIDGET (c), TRUE);

@@ -123,6 +123,60 @@ test_downsample_keeps_extremes (void **state)
     g_free (y);
 }
 
+/* The pyramid gives exactly the points of the plain walk: random
+ * series (with ties, steps of uneven spacing, a spike), zoomed anywhere,
+ * any number of columns; and it falls back to the walk with a NaN. */
+static void
+test_downsample_pyramid_matches_walk (void **state)
+{
+    GRand *rand = g_rand_new_with_seed (7);
+    BoardXY *a = g_new (BoardXY, BOARD_DOWNSAMPLE_MAX_OUT (2000));
+    BoardXY *b = g_new (BoardXY, BOARD_DOWNSAMPLE_MAX_OUT (2000));
+    const size_t sizes[] = { 1, 2, 7, 8, 9, 15, 16, 17, 100, 1000, 4097, 100000 };
+    for (guint si = 0; si < G_N_ELEMENTS (sizes); si++) {
+        size_t n = sizes[si];
+        double *x = g_new (double, n), *y = g_new (double, n);
+        double t = 0;
+        for (size_t i = 0; i < n; i++) {
+            t += g_rand_int_range (rand, 0, 4) == 0 ? 0 : g_rand_double_range (rand, 0.1, 3);
+            x[i] = t;   /* repeated x too */
+            y[i] = (si & 1) ? floor (g_rand_double_range (rand, 0, 5))   /* many ties */
+                            : sin (i * 0.01) + g_rand_double_range (rand, -0.1, 0.1);
+        }
+        if (n > 50)
+            y[n / 3] = 1e6;
+        BoardMinMaxPyramid *p = board_minmax_pyramid_new (x, y, n);
+        assert_int_equal (board_minmax_pyramid_count (p), n);
+        for (int trial = 0; trial < 60; trial++) {
+            int columns = trial == 0 ? 300 : g_rand_int_range (rand, 1, 2000);
+            double x0 = trial < 2 ? x[0] : g_rand_double_range (rand, -5, t + 5);
+            double x1 = trial < 2 ? x[n - 1] + 1e-9 : x0 + g_rand_double_range (rand, 0.01, t + 10);
+            size_t na = board_downsample_minmax (x, y, n, x0, x1, columns, a);
+            size_t nb = board_downsample_minmax_pyramid (x, y, n, p, x0, x1, columns, b);
+            assert_int_equal (na, nb);
+            for (size_t k = 0; k < na; k++)
+                assert_true (a[k].x == b[k].x && a[k].y == b[k].y);
+        }
+        board_minmax_pyramid_free (p);
+        /* not finite: the walk, NaN dropped */
+        if (n >= 10) {
+            y[5] = NAN;
+            p = board_minmax_pyramid_new (x, y, n);
+            size_t na = board_downsample_minmax (x, y, n, x[0], x[n - 1], 50, a);
+            size_t nb = board_downsample_minmax_pyramid (x, y, n, p, x[0], x[n - 1], 50, b);
+            assert_int_equal (na, nb);
+            for (size_t k = 0; k < na; k++)
+                assert_true (a[k].x == b[k].x && a[k].y == b[k].y);
+            board_minmax_pyramid_free (p);
+        }
+        g_free (x);
+        g_free (y);
+    }
+    g_free (a);
+    g_free (b);
+    g_rand_free (rand);
+}
+
 static void
 test_downsample_small_series_is_identity (void **state)
 {
@@ -608,6 +662,7 @@ main (int argc, char **argv)
         cmocka_unit_test (test_smoothing_edges_of_weight),
         cmocka_unit_test (test_downsample_keeps_extremes),
         cmocka_unit_test (test_downsample_small_series_is_identity),
+        cmocka_unit_test (test_downsample_pyramid_matches_walk),
         cmocka_unit_test (test_dataset_discovers_runs_and_appends),
         cmocka_unit_test (test_prefs_round_trip),
         cmocka_unit_test (test_series_export_csv_json),
