@@ -111,12 +111,15 @@ diff_series (BoardLoader *l, BoardUpdate *u, const char *run_name, sl_series *s)
                                                   !append && pub->count > 0);
     if (kind == BOARD_KIND_SCALAR) {
         g_array_set_size (d->steps, (guint) (n - from));
+        g_array_set_size (d->step_x, (guint) (n - from));
         g_array_set_size (d->wall, (guint) (n - from));
         g_array_set_size (d->values, (guint) (n - from));
         gint64 *st = (gint64 *) d->steps->data;
+        double *sx = (double *) d->step_x->data;
         double *wa = (double *) d->wall->data, *va = (double *) d->values->data;
         for (size_t i = from; i < n; i++) {
             st[i - from] = pts[i].step;
+            sx[i - from] = (double) pts[i].step;
             wa[i - from] = pts[i].wall_time;
             va[i - from] = pts[i].value;
         }

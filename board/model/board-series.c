@@ -87,6 +87,40 @@ board_series_append_scalars (BoardSeries *s, const gint64 *steps, const double *
     s->version++;
 }
 
+static void
+swap_arrays (GArray **a, GArray **b)
+{
+    GArray *t = *a;
+    *a = *b;
+    *b = t;
+}
+
+void
+board_series_take_scalars (BoardSeries *s, GArray **steps, GArray **step_x, GArray **walls,
+                           GArray **values)
+{
+    guint n = (*values)->len;
+    if (s->values->len != 0 || (*steps)->len != n || (*walls)->len != n) {
+        board_series_append_scalars (s, (const gint64 *) (*steps)->data,
+                                     (const double *) (*walls)->data,
+                                     (const double *) (*values)->data, n);
+        return;
+    }
+    swap_arrays (&s->steps, steps);
+    swap_arrays (&s->wall, walls);
+    swap_arrays (&s->values, values);
+    if (step_x && *step_x && (*step_x)->len == n) {
+        swap_arrays (&s->step_x, step_x);
+    } else {
+        g_array_set_size (s->step_x, n);
+        double *sx = (double *) s->step_x->data;
+        const gint64 *st = (const gint64 *) s->steps->data;
+        for (guint i = 0; i < n; i++)
+            sx[i] = (double) st[i];
+    }
+    s->version++;
+}
+
 void
 board_series_clear (BoardSeries *s)
 {

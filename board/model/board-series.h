@@ -94,6 +94,13 @@ size_t board_series_count (const BoardSeries *s);
 /* Appends n scalar points; step order is the caller's (the loader's). */
 void board_series_append_scalars (BoardSeries *s, const gint64 *steps, const double *walls,
                                   const double *values, size_t n);
+/* Like board_series_append_scalars() with arrays (gint64, double,
+ * double, double: steps, the steps as doubles or NULL, wall times,
+ * values) of n points each; an empty series takes the arrays themselves
+ * and hands back its own empty ones, so a run's first read is not copied
+ * again on the main thread. */
+void board_series_take_scalars (BoardSeries *s, GArray **steps, GArray **step_x, GArray **walls,
+                                GArray **values);
 /* Drops every point (a series the loader replaces as a whole). */
 void board_series_clear (BoardSeries *s);
 /* Appends a blob point; takes ownership of b. */

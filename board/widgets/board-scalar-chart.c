@@ -20,6 +20,8 @@ struct _BoardScalarChart {
     GPtrArray *owned;          /* arrays owned for the lines (aggregates) */
     gboolean stale;
     gboolean pyramids;         /* attached to the lines */
+    gboolean skipped;          /* out of sight at the last snapshot: not drawn */
+    GtkAdjustment *vadj, *hadj;   /* of the scrolled window around, watched */
     gint64 points;
     gint64 traced_points;
     gboolean drawn_data;
@@ -275,12 +277,61 @@ ensure_frame (BoardScalarChart *c)
     }
 }
 
+/* ---- charts scrolled out of sight are not drawn ---- */
+
+static void
+on_scrolled (GtkAdjustment *adj, BoardScalarChart *c)
+{
+    if (c->skipped)
+        gtk_widget_queue_draw (GTK_WIDGET (c));
+}
+
+static void
+watch_adjustment (BoardScalarChart *c, GtkAdjustment **slot, GtkAdjustment *adj)
+{
+    if (*slot == adj)
+        return;
+    if (*slot) {
+        g_signal_handlers_disconnect_by_data (*slot, c);
+        g_object_unref (*slot);
+    }
+    *slot = adj ? g_object_ref (adj) : NULL;
+    if (adj) {
+        g_signal_connect (adj, "value-changed", G_CALLBACK (on_scrolled), c);
+        g_signal_connect (adj, "changed", G_CALLBACK (on_scrolled), c);
+    }
+}
+
+/* Whether any of the chart shows in its scrolled window (TRUE outside
+ * one).  A chart out of sight draws nothing and is drawn when a scroll
+ * brings it in: with 10 charts of 100 runs, the loader's updates redrew
+ * all of them where the user sees a few. */
+static gboolean
+on_screen (BoardScalarChart *c)
+{
+    GtkWidget *sw = gtk_widget_get_ancestor (GTK_WIDGET (c), GTK_TYPE_SCROLLED_WINDOW);
+    if (!sw)
+        return TRUE;
+    GtkScrolledWindow *scrolled = GTK_SCROLLED_WINDOW (sw);
+    watch_adjustment (c, &c->vadj, gtk_scrolled_window_get_vadjustment (scrolled));
+    watch_adjustment (c, &c->hadj, gtk_scrolled_window_get_hadjustment (scrolled));
+    graphene_rect_t b;
+    if (!gtk_widget_compute_bounds (GTK_WIDGET (c), sw, &b))
+        return TRUE;
+    double w = gtk_widget_get_width (sw), h = gtk_widget_get_height (sw);
+    return b.origin.x < w && b.origin.y < h && b.origin.x + b.size.width > 0 &&
+           b.origin.y + b.size.height > 0;
+}
+
 static void
 board_scalar_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
     BoardScalarChart *c = BOARD_SCALAR_CHART (widget);
     int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
     if (w <= 0 || h <= 0)
+        return;
+    c->skipped = !on_screen (c);
+    if (c->skipped)
         return;
     ensure_frame (c);
     if (!c->pyramids) {
@@ -485,6 +536,8 @@ board_scalar_chart_dispose (GObject *object)
         g_signal_handlers_disconnect_by_data (c->ds, c);
     if (c->settings)
         g_signal_handlers_disconnect_by_data (c->settings, c);
+    watch_adjustment (c, &c->vadj, NULL);
+    watch_adjustment (c, &c->hadj, NULL);
     g_clear_object (&c->ds);
     g_clear_object (&c->settings);
     G_OBJECT_CLASS (board_scalar_chart_parent_class)->dispose (object);

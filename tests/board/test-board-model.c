@@ -42,6 +42,36 @@ test_smoothing_matches_tensorboard (void **state)
         assert_true (out[i] == want095[i]);
 }
 
+/* Long series: the same bits as TensorBoard's loop, which calls pow()
+ * for every point (the board stops once 1 - s^k is exactly 1). */
+static void
+test_smoothing_long_series_bit_exact (void **state)
+{
+    enum { N = 200000 };
+    double *y = g_new (double, N), *out = g_new (double, N);
+    for (int i = 0; i < N; i++)
+        y[i] = (i % 977 == 0) ? NAN : sin (i * 0.37) + i * 1e-5;
+    const double weights[] = { 0.1, 0.6, 0.9, 0.99, 0.999, 0.9999 };
+    for (guint w = 0; w < G_N_ELEMENTS (weights); w++) {
+        double s = weights[w];
+        board_smooth_ema (y, N, s, out);
+        double last = 0;
+        int k = 0;
+        for (int i = 0; i < N; i++) {
+            if (!isfinite (y[i])) {
+                assert_true (isnan (out[i]));
+                continue;
+            }
+            last = last * s + (1 - s) * y[i];
+            k++;
+            double ref = last / (1 - pow (s, k));
+            assert_true (memcmp (&ref, &out[i], sizeof ref) == 0);
+        }
+    }
+    g_free (y);
+    g_free (out);
+}
+
 static void
 test_smoothing_nan_points_pass_through (void **state)
 {
@@ -658,6 +688,7 @@ main (int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_smoothing_matches_tensorboard),
         cmocka_unit_test (test_smoothing_nan_points_pass_through),
+        cmocka_unit_test (test_smoothing_long_series_bit_exact),
         cmocka_unit_test (test_smoothing_constant_series_unsmoothed),
         cmocka_unit_test (test_smoothing_edges_of_weight),
         cmocka_unit_test (test_downsample_keeps_extremes),
