@@ -51,6 +51,7 @@ static void
 finish (Bench *b)
 {
     g_signal_handlers_disconnect_by_data (b->clock, b);
+    g_signal_handlers_disconnect_by_data (board_window_get_dataset (b->w), b);
     GArray *f = b->frames;
     g_array_sort (f, compare_double);
     double sum = 0;
@@ -133,6 +134,16 @@ on_after_paint (GdkFrameClock *clock, Bench *b)
     board_scalar_chart_zoom (c, b->x0, b->x1, b->y0, b->y1);
 }
 
+/* The update that completes the first read may bring no points (the
+ * loader sent the last ones already): nothing is redrawn then, and the
+ * "loaded" frame would never come.  A frame is asked for. */
+static void
+on_dataset_changed (BoardDataset *ds, Bench *b)
+{
+    if (!b->loaded_done && board_dataset_is_complete (ds))
+        gtk_widget_queue_draw (GTK_WIDGET (b->w));
+}
+
 static void
 on_realize (GtkWidget *widget, Bench *b)
 {
@@ -148,6 +159,7 @@ board_bench_start (BoardWindow *w)
     b->w = w;
     b->panned = -1;
     b->frames = g_array_new (FALSE, FALSE, sizeof (double));
+    g_signal_connect (board_window_get_dataset (w), "changed", G_CALLBACK (on_dataset_changed), b);
     if (gtk_widget_get_realized (GTK_WIDGET (w)))
         on_realize (GTK_WIDGET (w), b);
     else
