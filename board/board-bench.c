@@ -13,7 +13,8 @@ typedef struct {
     gboolean frame_done;
     gboolean loaded_done;
     int settle;               /* frames to wait after loading */
-    guint kick;               /* timeout asking for frames until 'loaded' */
+    guint kick;               /* timeout asking for a frame when none came */
+    gint64 last_paint;
     int panned;               /* frames panned so far (-1: not started) */
     gint64 before;
     GArray *frames;           /* double, ms */
@@ -85,6 +86,7 @@ static void
 on_after_paint (GdkFrameClock *clock, Bench *b)
 {
     gint64 now = g_get_monotonic_time ();
+    b->last_paint = now;
     BoardDataset *ds = board_window_get_dataset (b->w);
     BoardScalarsView *sv = board_window_get_scalars (b->w);
     if (!b->frame_done) {
@@ -140,15 +142,17 @@ on_after_paint (GdkFrameClock *clock, Bench *b)
 /* The update that completes the first read may bring no points (the
  * loader sent the last ones already): nothing is redrawn then, and the
  * "loaded" frame would never come.  A frame is asked for. */
+/* Every 100 ms: when no frame came for 200 ms while one is awaited (the
+ * 'loaded' frame, or the next of the settling and panning, which now and
+ * then never came: seen on the main branch too), one is asked for. */
 static gboolean
 kick (gpointer data)
 {
     Bench *b = data;
-    if (b->loaded_done) {
-        b->kick = 0;
-        return G_SOURCE_REMOVE;
-    }
-    gtk_widget_queue_draw (GTK_WIDGET (b->w));
+    if (g_get_monotonic_time () - b->last_paint < 200000)
+        return G_SOURCE_CONTINUE;
+    BoardScalarChart *c = b->loaded_done ? first_chart (b) : NULL;
+    gtk_widget_queue_draw (c ? GTK_WIDGET (c) : GTK_WIDGET (b->w));
     return G_SOURCE_CONTINUE;
 }
 
@@ -157,8 +161,7 @@ on_dataset_changed (BoardDataset *ds, Bench *b)
 {
     if (!b->loaded_done && board_dataset_is_complete (ds)) {
         gtk_widget_queue_draw (GTK_WIDGET (b->w));
-        /* and again until the frame that sees it all came (once seen
-         * waiting under perf) */
+        /* and again whenever frames stop until the end */
         if (!b->kick)
             b->kick = g_timeout_add (100, kick, b);
     }

@@ -47,6 +47,9 @@ struct _BoardLoader {
     BoardUpdate *results[BOARD_LOADER_MAX_WORKERS];
     gint64 last_sent;         /* when a part of the first read last went out (under lock) */
     gboolean streaming;       /* this pass is the first read */
+    BoardUpdate *runs_update; /* first read: the runs, sent after the first run's points */
+    gboolean released;        /* first read: the other workers may start (under lock) */
+    GCond release_cond;
     gint stop;                /* atomic */
     gint wake;                /* atomic */
     gboolean complete_sent;
@@ -236,6 +239,25 @@ run_display_name (Source *src, const char *rn)
     return g_strconcat (src->prefix, "/", rn, NULL);
 }
 
+/* During the first read worker 0 reads the first run alone (the first
+ * chart comes as soon as with one reader, not after two runs read at half
+ * speed each), sends it, then every run's name in order (the runs panel
+ * fills and colors are given in name order), and lets the others start. */
+static void
+release_workers (BoardLoader *l)
+{
+    g_mutex_lock (&l->lock);
+    if (!l->released) {
+        if (l->runs_update) {
+            send_update (l, l->runs_update);
+            l->runs_update = NULL;
+        }
+        l->released = TRUE;
+        g_cond_broadcast (&l->release_cond);
+    }
+    g_mutex_unlock (&l->lock);
+}
+
 /* A worker's share of a pass: the runs given to it, read in its own
  * sl_logdir of each source (the library is not thread-safe, and a run is
  * always read by the same worker). */
@@ -269,6 +291,8 @@ worker_read (BoardLoader *l, int k, Pass *p)
             report_file_errors (wk, p->u, run);
             g_free (name);
             maybe_send_part (l, p);
+            if (k == 0)
+                release_workers (l);
         }
     }
     sl_status_free (st);
@@ -280,7 +304,15 @@ worker_func (gpointer data, gpointer user_data)
     BoardLoader *l = user_data;
     int k = GPOINTER_TO_INT (data) - 1;
     Pass p = { board_update_new (), l->streaming };
+    if (k > 0) {
+        g_mutex_lock (&l->lock);
+        while (!l->released)
+            g_cond_wait (&l->release_cond, &l->lock);
+        g_mutex_unlock (&l->lock);
+    }
     worker_read (l, k, &p);
+    if (k == 0)
+        release_workers (l);
     g_mutex_lock (&l->lock);
     l->results[k] = p.u;
     if (--l->pending == 0)
@@ -363,13 +395,14 @@ reload_all (BoardLoader *l)
     BoardUpdate *u = board_update_new ();
     l->streaming = !l->complete_sent;
     plan_pass (l, u);
-    if (l->streaming && u->runs->len > 0) {
-        /* the runs first, in order, so that their colors never depend on
-         * which worker reads faster */
-        send_update (l, u);
+    g_mutex_lock (&l->lock);
+    l->released = !l->streaming;
+    if (l->streaming && (u->runs->len > 0 || u->load_error)) {
+        /* the runs go out after the first one's points, in order, so that
+         * their colors never depend on which worker reads faster */
+        l->runs_update = u;
         u = board_update_new ();
     }
-    g_mutex_lock (&l->lock);
     l->pending = l->n_workers;
     for (int k = 0; k < l->n_workers; k++)
         l->results[k] = NULL;
@@ -477,6 +510,7 @@ board_loader_new (BoardDataset *ds, const char *const *logdirs)
     }
     g_mutex_init (&l->lock);
     g_cond_init (&l->done_cond);
+    g_cond_init (&l->release_cond);
     l->pool = g_thread_pool_new (worker_func, l, l->n_workers, TRUE, NULL);
     guint n = logdirs ? g_strv_length ((char **) logdirs) : 0;
     for (guint i = 0; i < n; i++) {
@@ -521,6 +555,8 @@ board_loader_free (BoardLoader *l)
     }
     g_mutex_clear (&l->lock);
     g_cond_clear (&l->done_cond);
+    g_cond_clear (&l->release_cond);
+    board_update_free (l->runs_update);
     g_main_context_unref (l->context);
     g_object_unref (l->ds);
     g_free (l);
