@@ -47,7 +47,7 @@ struct _BoardLoader {
     BoardUpdate *results[BOARD_LOADER_MAX_WORKERS];
     gint64 last_sent;         /* when a part of the first read last went out (under lock) */
     gboolean streaming;       /* this pass is the first read */
-    BoardUpdate *runs_update; /* first read: the runs, sent after the first run's points */
+    BoardUpdate *runs_update; /* first read: the runs, sent with the second part (under lock) */
     gboolean released;        /* first read: the other workers may start (under lock) */
     GCond release_cond;
     gint stop;                /* atomic */
@@ -189,13 +189,19 @@ maybe_send_part (BoardLoader *l, Pass *p)
     gint64 now = g_get_monotonic_time ();
     g_mutex_lock (&l->lock);
     gboolean go = l->last_sent == 0 || now - l->last_sent >= BOARD_LOADER_BATCH_US;
-    if (go)
+    if (go) {
+        /* the run list goes with the second part, not the first: the
+         * first chart is drawn before the runs panel fills */
+        if (l->last_sent != 0 && l->runs_update) {
+            send_update (l, l->runs_update);
+            l->runs_update = NULL;
+        }
         l->last_sent = now;
+        send_update (l, p->u);
+    }
     g_mutex_unlock (&l->lock);
-    if (!go)
-        return;
-    send_update (l, p->u);
-    p->u = board_update_new ();
+    if (go)
+        p->u = board_update_new ();
 }
 
 static void
@@ -241,17 +247,14 @@ run_display_name (Source *src, const char *rn)
 
 /* During the first read worker 0 reads the first run alone (the first
  * chart comes as soon as with one reader, not after two runs read at half
- * speed each), sends it, then every run's name in order (the runs panel
- * fills and colors are given in name order), and lets the others start. */
+ * speed each) and sends it, then lets the others start.  Every run's name
+ * goes out in order with the next part (so colors are given in name
+ * order, whichever worker reads faster). */
 static void
 release_workers (BoardLoader *l)
 {
     g_mutex_lock (&l->lock);
     if (!l->released) {
-        if (l->runs_update) {
-            send_update (l, l->runs_update);
-            l->runs_update = NULL;
-        }
         l->released = TRUE;
         g_cond_broadcast (&l->release_cond);
     }
@@ -413,6 +416,10 @@ reload_all (BoardLoader *l)
     while (l->pending > 0)
         g_cond_wait (&l->done_cond, &l->lock);
     g_mutex_unlock (&l->lock);
+    if (l->runs_update) {   /* no second part went out */
+        send_update (l, l->runs_update);
+        l->runs_update = NULL;
+    }
     for (int k = 0; k < l->n_workers; k++) {
         merge_update (u, l->results[k]);
         l->results[k] = NULL;
