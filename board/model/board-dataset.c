@@ -178,6 +178,8 @@ delta_free (BoardSeriesDelta *d)
     g_free (d->plugin);
     if (d->steps)
         g_array_unref (d->steps);
+    if (d->step_x)
+        g_array_unref (d->step_x);
     if (d->wall)
         g_array_unref (d->wall);
     if (d->values)
@@ -247,6 +249,7 @@ board_update_add_delta (BoardUpdate *u, const char *run, const char *tag, BoardK
     d->replace = replace;
     if (kind == BOARD_KIND_SCALAR) {
         d->steps = g_array_new (FALSE, FALSE, sizeof (gint64));
+        d->step_x = g_array_new (FALSE, FALSE, sizeof (double));
         d->wall = g_array_new (FALSE, FALSE, sizeof (double));
         d->values = g_array_new (FALSE, FALSE, sizeof (double));
     } else {
@@ -416,10 +419,9 @@ apply_delta (BoardDataset *ds, BoardSeriesDelta *d, guint32 *kinds_changed)
         board_series_clear (s);
     }
     if (d->kind == BOARD_KIND_SCALAR) {
-        board_series_append_scalars (s, (const gint64 *) d->steps->data,
-                                     (const double *) d->wall->data,
-                                     (const double *) d->values->data, d->values->len);
-        ds->points += d->values->len;
+        guint n = d->values->len;
+        board_series_take_scalars (s, &d->steps, &d->step_x, &d->wall, &d->values);
+        ds->points += n;
     } else {
         /* move the blobs over: the delta no longer frees them */
         g_ptr_array_set_free_func (d->blobs, NULL);

@@ -55,6 +55,7 @@ typedef struct {
     gboolean replace;     /* drop the series' points before appending */
     /* SCALAR */
     GArray *steps;        /* gint64 */
+    GArray *step_x;       /* double: the steps as doubles, or empty (made on apply) */
     GArray *wall;         /* double */
     GArray *values;       /* double */
     /* others */

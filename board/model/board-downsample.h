@@ -39,4 +39,26 @@ size_t board_downsample_minmax (const double *x, const double *y, size_t n,
 /* First index i with x[i] >= v in the ascending array x[0..n); n if none. */
 size_t board_lower_bound (const double *x, size_t n, double v);
 
+/* A min/max pyramid over a series: for blocks of 8 points, then 16, 32...
+ * (each level pairs the blocks of the one below), the index of the lowest
+ * and of the highest value (the first one on ties).  With it a pixel
+ * column's minimum and maximum come from O(log points) blocks instead of
+ * a walk over every point, so reducing a series to a chart's columns
+ * costs O(columns log n) whatever the zoom.  It holds about one byte per
+ * point.  Built for given x and y arrays (owned by the caller, which must
+ * keep them unchanged while the pyramid is used with them). */
+typedef struct _BoardMinMaxPyramid BoardMinMaxPyramid;
+
+BoardMinMaxPyramid *board_minmax_pyramid_new (const double *x, const double *y, size_t n);
+void board_minmax_pyramid_free (BoardMinMaxPyramid *p);
+/* The number of points it was built for. */
+size_t board_minmax_pyramid_count (const BoardMinMaxPyramid *p);
+
+/* board_downsample_minmax() with the help of `p` (built for these x, y
+ * and n): the same points out, in O(columns log n).  With p NULL, or when
+ * some x or y is not finite, it is board_downsample_minmax(). */
+size_t board_downsample_minmax_pyramid (const double *x, const double *y, size_t n,
+                                        const BoardMinMaxPyramid *p, double x0, double x1,
+                                        int columns, BoardXY *out);
+
 G_END_DECLS

@@ -1,17 +1,22 @@
 /* The loader thread: reads the logdirs through the summaries library and
  * feeds a BoardDataset on the main thread.
  *
- * One thread per board: it opens every logdir (sl_logdir), watches it
- * (sl_tail: inotify, else polling) and, whenever something changed (and
- * at least every 2 seconds), reloads and sends what grew since the last
- * time as a BoardUpdate to the main context: only new points are copied
- * and sent, and a series whose earlier points changed (a restart that
- * rewrote its tail) is sent whole.
+ * One thread per board watches every logdir (sl_tail: inotify, else
+ * polling) and, whenever something changed (and at least every 2
+ * seconds), has it reloaded and sends what grew since the last time as a
+ * BoardUpdate to the main context: only new points are copied and sent,
+ * and a series whose earlier points changed (a restart that rewrote its
+ * tail) is sent whole.  The reading is shared by up to 4 worker threads
+ * (one per processor; SLUICE_BOARD_READERS sets the number): each run is
+ * given to a worker when first seen, in turn, and that worker always reads
+ * it, in its own sl_logdir (the library is not thread-safe).  New runs are
+ * sent first, in name order, so their colors do not depend on which
+ * worker reads faster.
  *
  * The first read goes run by run and sends what it has after the first
- * run with data, then at most every second, so the first chart of a large
- * logdir is drawn after one run is read; the update that ends it has
- * `complete` set.  A damaged file is reported (BoardFileError) with the
+ * run with data, then at most every second (across the workers), so the
+ * first chart of a large logdir is drawn after one run is read; the
+ * update that ends it has `complete` set.  A damaged file is reported (BoardFileError) with the
  * file's path; a run directory that was deleted is reported with its
  * path and BOARD_LOADER_DIR_DELETED, its points kept.  With several logdirs, run names get
  * the logdir's base name in front ("logdirname/run").

@@ -6,6 +6,13 @@
 #include <math.h>
 #include <string.h>
 
+/* Equal, NaN equal to NaN (a run without a start time yet). */
+static gboolean
+same_double (double a, double b)
+{
+    return a == b || (isnan (a) && isnan (b));
+}
+
 void
 board_blob_free (BoardBlob *b)
 {
@@ -32,8 +39,10 @@ board_series_new (const char *tag, BoardKind kind, const char *plugin)
     s->blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) board_blob_free);
     s->smoothed = g_array_new (FALSE, FALSE, sizeof (double));
     s->rel_x = g_array_new (FALSE, FALSE, sizeof (double));
+    s->log_x = g_array_new (FALSE, FALSE, sizeof (double));
     s->smoothed_version = G_MAXUINT;
     s->rel_version = G_MAXUINT;
+    s->log_x_version = G_MAXUINT;
     return s;
 }
 
@@ -51,6 +60,9 @@ board_series_free (BoardSeries *s)
     g_ptr_array_unref (s->blobs);
     g_array_unref (s->smoothed);
     g_array_unref (s->rel_x);
+    g_array_unref (s->log_x);
+    for (int k = 0; k < 2; k++)
+        board_minmax_pyramid_free (s->pyr[k].pyramid);
     g_free (s);
 }
 
@@ -72,6 +84,40 @@ board_series_append_scalars (BoardSeries *s, const gint64 *steps, const double *
     double *sx = &g_array_index (s->step_x, double, 0);
     for (size_t i = 0; i < n; i++)
         sx[base + i] = (double) steps[i];
+    s->version++;
+}
+
+static void
+swap_arrays (GArray **a, GArray **b)
+{
+    GArray *t = *a;
+    *a = *b;
+    *b = t;
+}
+
+void
+board_series_take_scalars (BoardSeries *s, GArray **steps, GArray **step_x, GArray **walls,
+                           GArray **values)
+{
+    guint n = (*values)->len;
+    if (s->values->len != 0 || (*steps)->len != n || (*walls)->len != n) {
+        board_series_append_scalars (s, (const gint64 *) (*steps)->data,
+                                     (const double *) (*walls)->data,
+                                     (const double *) (*values)->data, n);
+        return;
+    }
+    swap_arrays (&s->steps, steps);
+    swap_arrays (&s->wall, walls);
+    swap_arrays (&s->values, values);
+    if (step_x && *step_x && (*step_x)->len == n) {
+        swap_arrays (&s->step_x, step_x);
+    } else {
+        g_array_set_size (s->step_x, n);
+        double *sx = (double *) s->step_x->data;
+        const gint64 *st = (const gint64 *) s->steps->data;
+        for (guint i = 0; i < n; i++)
+            sx[i] = (double) st[i];
+    }
     s->version++;
 }
 
@@ -113,7 +159,7 @@ board_series_x (BoardSeries *s, BoardXAxis axis, double run_start)
     case BOARD_X_WALL:
         return (const double *) s->wall->data;
     case BOARD_X_RELATIVE:
-        if (s->rel_version != s->version || s->rel_start != run_start) {
+        if (s->rel_version != s->version || !same_double (s->rel_start, run_start)) {
             g_array_set_size (s->rel_x, s->wall->len);
             const double *w = (const double *) s->wall->data;
             double *r = (double *) s->rel_x->data;
@@ -127,6 +173,43 @@ board_series_x (BoardSeries *s, BoardXAxis axis, double run_start)
     default:
         return (const double *) s->step_x->data;
     }
+}
+
+const double *
+board_series_log_x (BoardSeries *s, BoardXAxis axis, double run_start)
+{
+    const double *x = board_series_x (s, axis, run_start);
+    if (s->log_x_version != s->version || s->log_x_of != x ||
+        (axis == BOARD_X_RELATIVE && !same_double (s->log_x_start, run_start))) {
+        size_t n = s->wall->len;
+        g_array_set_size (s->log_x, n);
+        double *l = (double *) s->log_x->data;
+        for (size_t i = 0; i < n; i++)
+            l[i] = x[i] > 0 ? log10 (x[i]) : -INFINITY;
+        s->log_x_version = s->version;
+        s->log_x_of = x;
+        s->log_x_start = run_start;
+    }
+    return (const double *) s->log_x->data;
+}
+
+const BoardMinMaxPyramid *
+board_series_pyramid (BoardSeries *s, const double *x, double run_start, gboolean smoothed,
+                      double w)
+{
+    int k = smoothed ? 1 : 0;
+    const double *y = smoothed ? board_series_smoothed (s, w) : (const double *) s->values->data;
+    double weight = smoothed ? w : 0;
+    if (!s->pyr[k].pyramid || s->pyr[k].version != s->version || s->pyr[k].x != x ||
+        s->pyr[k].weight != weight || !same_double (s->pyr[k].x_start, run_start)) {
+        board_minmax_pyramid_free (s->pyr[k].pyramid);
+        s->pyr[k].pyramid = board_minmax_pyramid_new (x, y, s->values->len);
+        s->pyr[k].version = s->version;
+        s->pyr[k].x = x;
+        s->pyr[k].weight = weight;
+        s->pyr[k].x_start = run_start;
+    }
+    return s->pyr[k].pyramid;
 }
 
 /* %.17g in the C locale whatever LC_NUMERIC says. */

@@ -12,6 +12,8 @@
 
 #include <glib.h>
 
+#include "board-downsample.h"
+
 G_BEGIN_DECLS
 
 /* The kinds of summaries/series.h, with the same numbers. */
@@ -69,6 +71,18 @@ struct _BoardSeries {
     GArray *rel_x;     /* double: wall - start, for relative x */
     double rel_start;
     guint rel_version;
+    GArray *log_x;     /* double: log10 of an x column, for a log x axis */
+    const double *log_x_of;
+    double log_x_start;
+    guint log_x_version;
+    /* min/max pyramids: [0] of the values, [1] of the smoothed values */
+    struct {
+        BoardMinMaxPyramid *pyramid;
+        const double *x;
+        guint version;
+        double weight;
+        double x_start;
+    } pyr[2];
 };
 
 BoardSeries *board_series_new (const char *tag, BoardKind kind, const char *plugin);
@@ -80,6 +94,13 @@ size_t board_series_count (const BoardSeries *s);
 /* Appends n scalar points; step order is the caller's (the loader's). */
 void board_series_append_scalars (BoardSeries *s, const gint64 *steps, const double *walls,
                                   const double *values, size_t n);
+/* Like board_series_append_scalars() with arrays (gint64, double,
+ * double, double: steps, the steps as doubles or NULL, wall times,
+ * values) of n points each; an empty series takes the arrays themselves
+ * and hands back its own empty ones, so a run's first read is not copied
+ * again on the main thread. */
+void board_series_take_scalars (BoardSeries *s, GArray **steps, GArray **step_x, GArray **walls,
+                                GArray **values);
 /* Drops every point (a series the loader replaces as a whole). */
 void board_series_clear (BoardSeries *s);
 /* Appends a blob point; takes ownership of b. */
@@ -92,6 +113,19 @@ const double *board_series_smoothed (BoardSeries *s, double w);
 /* The x column for `axis`: steps, seconds since `run_start`, or wall
  * time.  Borrowed until the series changes. */
 const double *board_series_x (BoardSeries *s, BoardXAxis axis, double run_start);
+
+/* log10 of board_series_x (s, axis, run_start), -inf where x <= 0 (a
+ * log x axis).  Cached like it. */
+const double *board_series_log_x (BoardSeries *s, BoardXAxis axis, double run_start);
+
+/* The min/max pyramid (board-downsample.h) of the values, or with
+ * `smoothed` of board_series_smoothed (s, w), over `x`: one of the columns
+ * board_series_x() or board_series_log_x() returned for the same axis and
+ * run_start, still valid.  Built on first use and cached (one per kind)
+ * until the points, w or x change, so a chart's frame reduces every series
+ * in O(columns log n).  Borrowed. */
+const BoardMinMaxPyramid *board_series_pyramid (BoardSeries *s, const double *x, double run_start,
+                                                gboolean smoothed, double w);
 
 /* Writes every point as TensorBoard's CSV ("Wall time,Step,Value" then one
  * row per point, values with 17 significant digits) or JSON ([[wall, step,

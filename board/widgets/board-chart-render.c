@@ -39,18 +39,30 @@ ify (const BoardChartView *v, double t)
     return v->log_y ? pow (10, t) : t;
 }
 
-double
-board_chart_x_to_px (const BoardChartFrame *f, const BoardChartView *v, double x)
+static inline double
+x_to_px (const BoardChartFrame *f, const BoardChartView *v, double x)
 {
     double a = fx (v, f->x0), b = fx (v, f->x1);
     return f->left + (fx (v, x) - a) / (b - a) * (f->right - f->left);
 }
 
-double
-board_chart_y_to_px (const BoardChartFrame *f, const BoardChartView *v, double y)
+static inline double
+y_to_px (const BoardChartFrame *f, const BoardChartView *v, double y)
 {
     double a = fy (v, f->y0), b = fy (v, f->y1);
     return f->bottom - (fy (v, y) - a) / (b - a) * (f->bottom - f->top);
+}
+
+double
+board_chart_x_to_px (const BoardChartFrame *f, const BoardChartView *v, double x)
+{
+    return x_to_px (f, v, x);
+}
+
+double
+board_chart_y_to_px (const BoardChartFrame *f, const BoardChartView *v, double y)
+{
+    return y_to_px (f, v, y);
 }
 
 double
@@ -274,19 +286,27 @@ set_color (cairo_t *cr, guint32 rgb, double alpha)
                            (rgb & 0xff) / 255.0, alpha);
 }
 
-/* Reduces (x, y) to the plot's pixel columns; x transformed for log x. */
+/* Reduces (x, y) to the plot's pixel columns; x transformed for log x
+ * (the line's log_x, or one made here once per line and frame). */
 static size_t
-reduce (const BoardChartFrame *f, const BoardChartView *v, const double *x, const double *y,
-        size_t n, BoardXY *out, int columns, double **logx)
+reduce (const BoardChartFrame *f, const BoardChartView *v, const BoardChartLine *ln,
+        const double *y, const BoardMinMaxPyramid *pyr, BoardXY *out, int columns,
+        double **logx)
 {
     if (!v->log_x)
-        return board_downsample_minmax (x, y, n, f->x0, f->x1, columns, out);
-    if (!*logx) {
-        *logx = g_new (double, n ? n : 1);
-        for (size_t i = 0; i < n; i++)
-            (*logx)[i] = x[i] > 0 ? log10 (x[i]) : -INFINITY;
+        return board_downsample_minmax_pyramid (ln->x, y, ln->n, pyr, f->x0, f->x1, columns, out);
+    const double *lx = ln->log_x;
+    if (!lx) {
+        if (!*logx) {
+            *logx = g_new (double, ln->n ? ln->n : 1);
+            for (size_t i = 0; i < ln->n; i++)
+                (*logx)[i] = ln->x[i] > 0 ? log10 (ln->x[i]) : -INFINITY;
+        }
+        lx = *logx;
+        pyr = NULL;
     }
-    size_t m = board_downsample_minmax (*logx, y, n, log10 (f->x0), log10 (f->x1), columns, out);
+    size_t m = board_downsample_minmax_pyramid (lx, y, ln->n, pyr, log10 (f->x0), log10 (f->x1),
+                                                columns, out);
     for (size_t i = 0; i < m; i++)
         out[i].x = pow (10, out[i].x);
     return m;
@@ -304,7 +324,7 @@ path_points (cairo_t *cr, const BoardChartFrame *f, const BoardChartView *v, con
             pen = FALSE;
             continue;
         }
-        double px = board_chart_x_to_px (f, v, p->x), py = board_chart_y_to_px (f, v, p->y);
+        double px = x_to_px (f, v, p->x), py = y_to_px (f, v, p->y);
         py = CLAMP (py, -1e4, 1e4);
         if (pen)
             cairo_line_to (cr, px, py);
@@ -340,7 +360,13 @@ typedef struct {
     int stride, width, height;
     int x0, y0;                 /* chart pixel of the image's top-left */
     gboolean dirty;
+    int dx0, dx1, dy0, dy1;     /* the part drawn on since the last flush: [dx0, dx1) x [dy0, dy1) */
 } Layer;
+
+/* One layer image per thread, kept between frames (and cleared after
+ * each use): a frame allocates nothing of the plot's size, so the page
+ * faults of a fresh half-megabyte image every frame are gone. */
+static GPrivate layer_cache = G_PRIVATE_INIT ((GDestroyNotify) cairo_surface_destroy);
 
 static void
 layer_init (Layer *L, cairo_t *cr, const BoardChartFrame *f)
@@ -354,9 +380,23 @@ layer_init (Layer *L, cairo_t *cr, const BoardChartFrame *f)
     L->y0 = (int) floor (f->top);
     L->width = MAX (1, (int) ceil (f->right) - L->x0);
     L->height = MAX (1, (int) ceil (f->bottom) - L->y0);
-    L->surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, L->width, L->height);
+    cairo_surface_t *cached = g_private_get (&layer_cache);
+    if (cached && cairo_image_surface_get_width (cached) >= L->width &&
+        cairo_image_surface_get_height (cached) >= L->height) {
+        L->surface = cached;   /* clear: every use ends with a flush */
+    } else {
+        int w = L->width, h = L->height;
+        if (cached) {   /* grow to hold both, so charts of two sizes share one */
+            w = MAX (w, cairo_image_surface_get_width (cached));
+            h = MAX (h, cairo_image_surface_get_height (cached));
+        }
+        L->surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+        g_private_replace (&layer_cache, L->surface);
+    }
     L->data = cairo_image_surface_get_data (L->surface);
     L->stride = cairo_image_surface_get_stride (L->surface);
+    L->dx0 = L->dy0 = G_MAXINT;
+    L->dx1 = L->dy1 = G_MININT;
 }
 
 /* Paints what the layer holds and clears it (before a stroked series, to
@@ -368,36 +408,62 @@ layer_flush (Layer *L, cairo_t *cr)
         return;
     cairo_surface_mark_dirty (L->surface);
     cairo_set_source_surface (cr, L->surface, L->x0, L->y0);
-    cairo_paint (cr);
+    cairo_rectangle (cr, L->x0 + L->dx0, L->y0 + L->dy0, L->dx1 - L->dx0, L->dy1 - L->dy0);
+    cairo_fill (cr);
     cairo_surface_flush (L->surface);
-    memset (L->data, 0, (size_t) L->stride * L->height);
+    for (int y = L->dy0; y < L->dy1; y++)
+        memset (L->data + (size_t) y * L->stride + (size_t) L->dx0 * 4, 0,
+                (size_t) (L->dx1 - L->dx0) * 4);
     L->dirty = FALSE;
+    L->dx0 = L->dy0 = G_MAXINT;
+    L->dx1 = L->dy1 = G_MININT;
 }
 
 static void
 layer_free (Layer *L)
 {
-    if (L->surface)
-        cairo_surface_destroy (L->surface);
+    /* the image stays in the cache, clear */
 }
 
-/* Blends one pixel, premultiplied source components sr, sg, sb, sa
- * (0..255), "over" what is there. */
-static inline void
-blend_px (guint32 *px, guint32 sr, guint32 sg, guint32 sb, guint32 sa)
+/* "Over" for one pixel: the premultiplied source `src` (packed like the
+ * image, 0xAARRGGBB) whose alpha leaves k = 255 - alpha of what is
+ * there.  Two channels at a time; each product is rounded to the nearest
+ * (x * k + 128) * 257 >> 16, and premultiplied sums never exceed 255. */
+static inline guint32
+over (guint32 d, guint32 src, guint32 k)
 {
-    guint32 d = *px, k = 255 - sa;
-#define BOARD_MUL255(c) ((((c) * k + 128) * 257) >> 16)
-    guint32 a = sa + BOARD_MUL255 ((d >> 24) & 0xff);
-    guint32 r = sr + BOARD_MUL255 ((d >> 16) & 0xff);
-    guint32 g = sg + BOARD_MUL255 ((d >> 8) & 0xff);
-    guint32 b = sb + BOARD_MUL255 (d & 0xff);
-#undef BOARD_MUL255
-    *px = (MIN (a, 255u) << 24) | (MIN (r, 255u) << 16) | (MIN (g, 255u) << 8) | MIN (b, 255u);
+    guint32 rb = (d & 0x00ff00ffu) * k + 0x00800080u;
+    rb = ((rb + ((rb >> 8) & 0x00ff00ffu)) >> 8) & 0x00ff00ffu;
+    guint32 ag = ((d >> 8) & 0x00ff00ffu) * k + 0x00800080u;
+    ag = (ag + ((ag >> 8) & 0x00ff00ffu)) & 0xff00ff00u;
+    return src + rb + ag;
+}
+
+/* The premultiplied source pixel for color rgb at alpha a (0..255). */
+static inline guint32
+premultiply (guint32 rgb, guint32 a)
+{
+    guint32 cr = (rgb >> 16) & 0xff, cg = (rgb >> 8) & 0xff, cb = rgb & 0xff;
+    return (a << 24) | (((cr * a + 127) / 255) << 16) | (((cg * a + 127) / 255) << 8) |
+           ((cb * a + 127) / 255);
+}
+
+/* Blends the end row y of a span [t, b) with the part of the pixel the
+ * span covers. */
+static inline void
+blend_partial (guint8 *row, int y, double t, double b, guint32 rgb, double alpha)
+{
+    double cov = MIN (y + 1.0, b) - MAX ((double) y, t);
+    guint32 a = cov >= 0.999 ? (guint32) (alpha * 255 + 0.5) : (guint32) (alpha * cov * 255 + 0.5);
+    if (a == 0)
+        return;
+    guint32 *px = (guint32 *) row;
+    *px = over (*px, premultiply (rgb, a), 255 - a);
 }
 
 /* Blends one column's span, color rgb at alpha, "over" what is there;
- * the end rows get the part of the pixel the span covers. */
+ * the end rows get the part of the pixel the span covers, the rows
+ * between share one source pixel (an opaque one is simply stored). */
 static void
 layer_span (Layer *L, int col, double top, double bottom, guint32 rgb, double alpha)
 {
@@ -407,25 +473,28 @@ layer_span (Layer *L, int col, double top, double bottom, guint32 rgb, double al
     double t = MAX (top - L->y0, 0), b = MIN (bottom - L->y0, L->height);
     if (!(b > t))
         return;
-    guint32 cr = (rgb >> 16) & 0xff, cg = (rgb >> 8) & 0xff, cb = rgb & 0xff;
     int y0 = (int) floor (t), y1 = MIN ((int) ceil (b), L->height);
     guint8 *row = L->data + (size_t) y0 * L->stride + (size_t) x * 4;
-    /* full rows share one source pixel */
-    guint32 fa = (guint32) (alpha * 255 + 0.5);
-    guint32 fr = (cr * fa + 127) / 255, fg = (cg * fa + 127) / 255, fb = (cb * fa + 127) / 255;
-    for (int y = y0; y < y1; y++, row += L->stride) {
-        double cov = MIN (y + 1.0, b) - MAX ((double) y, t);
-        if (cov >= 0.999) {
-            blend_px ((guint32 *) row, fr, fg, fb, fa);
-            continue;
-        }
-        guint32 a = (guint32) (alpha * cov * 255 + 0.5);
-        if (a == 0)
-            continue;
-        blend_px ((guint32 *) row, (cr * a + 127) / 255, (cg * a + 127) / 255,
-                  (cb * a + 127) / 255, a);
-    }
     L->dirty = TRUE;
+    L->dx0 = MIN (L->dx0, x);
+    L->dx1 = MAX (L->dx1, x + 1);
+    L->dy0 = MIN (L->dy0, y0);
+    L->dy1 = MAX (L->dy1, y1);
+    blend_partial (row, y0, t, b, rgb, alpha);
+    if (y1 - 1 <= y0)
+        return;
+    row += L->stride;
+    guint32 fa = (guint32) (alpha * 255 + 0.5);
+    guint32 src = premultiply (rgb, fa), k = 255 - fa;
+    int y = y0 + 1;
+    if (fa == 255) {
+        for (; y < y1 - 1; y++, row += L->stride)
+            *(guint32 *) row = src;
+    } else {
+        for (; y < y1 - 1; y++, row += L->stride)
+            *(guint32 *) row = over (*(guint32 *) row, src, k);
+    }
+    blend_partial (row, y1 - 1, t, b, rgb, alpha);
 }
 
 /* Draws spans[0..n) of the columns first_col.. */
@@ -465,14 +534,20 @@ static size_t
 draw_series (cairo_t *cr, Layer *L, const BoardChartFrame *f, const BoardChartView *v,
              const BoardXY *pts, size_t m, double lw, guint32 rgb, double alpha)
 {
-    /* pixel columns touched, to tell dense from sparse */
+    /* pixel columns touched, to tell dense from sparse; the points in
+     * pixels, once (NaN y: a point left out on a log y axis) */
     size_t columns = 0;
     long last_col = G_MINLONG;
+    BoardXY *px_pts = g_new (BoardXY, m ? m : 1);
     for (size_t k = 0; k < m; k++) {
-        long col = (long) floor (board_chart_x_to_px (f, v, pts[k].x));
+        double px = x_to_px (f, v, pts[k].x);
+        long col = (long) floor (px);
         if (col != last_col)
             columns++;
         last_col = col;
+        px_pts[k].x = px;
+        px_pts[k].y = v->log_y && pts[k].y <= 0 ? NAN
+                                                 : CLAMP (y_to_px (f, v, pts[k].y), -1e4, 1e4);
     }
     set_color (cr, rgb, alpha);
     if (m < 64 || m < columns * 2) {
@@ -482,6 +557,7 @@ draw_series (cairo_t *cr, Layer *L, const BoardChartFrame *f, const BoardChartVi
         cairo_new_path (cr);
         size_t drawn = path_points (cr, f, v, pts, m, FALSE, FALSE);
         cairo_stroke (cr);
+        g_free (px_pts);
         return drawn;
     }
     /* columns outside the plot are cut: the spans cover the plot's width */
@@ -492,15 +568,14 @@ draw_series (cairo_t *cr, Layer *L, const BoardChartFrame *f, const BoardChartVi
     long first_col = 0;
     double prev_px = NAN, prev_py = NAN;
     for (size_t k = 0; k < m; k++) {
-        const BoardXY *p = &pts[k];
-        if (v->log_y && p->y <= 0) {
+        if (isnan (px_pts[k].y)) {
             draw_spans (cr, L, sp, n, first_col, lw / 2, rgb, alpha);
             n = 0;
             prev_px = prev_py = NAN;
             continue;
         }
-        double px = board_chart_x_to_px (f, v, p->x);
-        double py = CLAMP (board_chart_y_to_px (f, v, p->y), -1e4, 1e4);
+        double px = px_pts[k].x;
+        double py = px_pts[k].y;
         drawn++;
         if (!isfinite (prev_px)) {
             prev_px = px;
@@ -539,6 +614,7 @@ draw_series (cairo_t *cr, Layer *L, const BoardChartFrame *f, const BoardChartVi
     }
     draw_spans (cr, L, sp, n, first_col, lw / 2, rgb, alpha);
     g_free (sp);
+    g_free (px_pts);
     return drawn;
 }
 
@@ -631,8 +707,8 @@ board_chart_render (cairo_t *cr, int width, int height, const BoardChartLine *li
         double *logx = NULL;
         if (ln->band_lo && ln->band_hi) {
             layer_flush (&layer, cr);
-            size_t a = reduce (f, v, ln->x, ln->band_hi, ln->n, pts, columns, &logx);
-            size_t b = reduce (f, v, ln->x, ln->band_lo, ln->n, pts2, columns, &logx);
+            size_t a = reduce (f, v, ln, ln->band_hi, NULL, pts, columns, &logx);
+            size_t b = reduce (f, v, ln, ln->band_lo, NULL, pts2, columns, &logx);
             cairo_new_path (cr);
             path_points (cr, f, v, pts, a, FALSE, FALSE);
             path_points (cr, f, v, pts2, b, TRUE, TRUE);
@@ -643,10 +719,10 @@ board_chart_render (cairo_t *cr, int width, int height, const BoardChartLine *li
         /* with many lines the faint raw lines are a gray fog that costs
          * more to draw than the lines themselves: the smoothed ones only */
         if (ln->raw_y && n_lines <= BOARD_CHART_MAX_RAW_LINES) {
-            size_t m = reduce (f, v, ln->x, ln->raw_y, ln->n, pts, columns, &logx);
+            size_t m = reduce (f, v, ln, ln->raw_y, ln->raw_pyramid, pts, columns, &logx);
             draw_series (cr, &layer, f, v, pts, m, 1, ln->color, 0.25);
         }
-        size_t m = reduce (f, v, ln->x, ln->y, ln->n, pts, columns, &logx);
+        size_t m = reduce (f, v, ln, ln->y, ln->y_pyramid, pts, columns, &logx);
         drawn += draw_series (cr, &layer, f, v, pts, m, 1.6, ln->color, 1);
         if (m == 1) {   /* a single point: a dot */
             cairo_arc (cr, board_chart_x_to_px (f, v, pts[0].x),

@@ -12,6 +12,7 @@
 #include <cairo.h>
 #include <glib.h>
 
+#include "board-downsample.h"
 #include "board-series.h"
 
 G_BEGIN_DECLS
@@ -31,6 +32,11 @@ typedef struct {
     size_t n;
     guint32 color;          /* 0xRRGGBB */
     const char *name;
+    /* optional helpers, kept by the caller (board_series_log_x and
+     * board_series_pyramid make them); NULL: computed per frame */
+    const double *log_x;                  /* log10 (x), -inf where x <= 0 */
+    const BoardMinMaxPyramid *y_pyramid;  /* of y over x (log_x on a log x axis) */
+    const BoardMinMaxPyramid *raw_pyramid;  /* of raw_y, likewise */
 } BoardChartLine;
 
 typedef struct {

@@ -16,8 +16,12 @@ struct _BoardScalarChart {
     char *tag;
     /* lines, rebuilt when stale */
     GArray *lines;             /* BoardChartLine */
+    GArray *sources;           /* LineSource, one per line of a single run */
     GPtrArray *owned;          /* arrays owned for the lines (aggregates) */
     gboolean stale;
+    gboolean pyramids;         /* attached to the lines */
+    gboolean skipped;          /* out of sight at the last snapshot: not drawn */
+    GtkAdjustment *vadj, *hadj;   /* of the scrolled window around, watched */
     gint64 points;
     gint64 traced_points;
     gboolean drawn_data;
@@ -29,6 +33,13 @@ struct _BoardScalarChart {
     gboolean panning;
     double pan_x0, pan_x1, pan_y0, pan_y1;
 };
+
+/* Where a line of a single run comes from, to find its pyramids. */
+typedef struct {
+    BoardSeries *series;
+    double run_start;
+    double weight;
+} LineSource;
 
 G_DEFINE_FINAL_TYPE (BoardScalarChart, board_scalar_chart, GTK_TYPE_WIDGET)
 
@@ -84,7 +95,9 @@ static void
 clear_lines (BoardScalarChart *c)
 {
     g_array_set_size (c->lines, 0);
+    g_array_set_size (c->sources, 0);
     g_ptr_array_set_size (c->owned, 0);
+    c->pyramids = FALSE;
 }
 
 static gpointer
@@ -105,6 +118,7 @@ rebuild_lines (BoardScalarChart *c)
     c->points = 0;
     double w = board_chart_settings_get_smoothing (c->settings);
     BoardXAxis axis = board_chart_settings_get_x_axis (c->settings);
+    gboolean log_x = board_chart_settings_get_log_x (c->settings);
     BoardGroupMode mode = board_chart_settings_get_group_mode (c->settings);
     GRegex *regex = board_chart_settings_get_group_regex (c->settings);
     GListModel *runs = board_dataset_get_runs (c->ds);
@@ -137,10 +151,15 @@ rebuild_lines (BoardScalarChart *c)
             continue;
         }
         BoardChartLine ln = { 0 };
-        ln.x = board_series_x (s, axis, board_run_get_start_time (run));
+        double start = board_run_get_start_time (run);
+        ln.x = board_series_x (s, axis, start);
         ln.n = board_series_count (s);
         ln.y = w > 0 ? board_series_smoothed (s, w) : (const double *) s->values->data;
         ln.raw_y = w > 0 ? (const double *) s->values->data : NULL;
+        /* the pyramids are made at the first frame that needs them */
+        ln.log_x = log_x ? board_series_log_x (s, axis, start) : NULL;
+        LineSource src = { s, start, w };
+        g_array_append_val (c->sources, src);
         ln.steps = (const double *) s->step_x->data;
         ln.color = board_run_get_color (run);
         ln.name = board_run_get_name (run);
@@ -224,6 +243,26 @@ fill_view (BoardScalarChart *c)
     c->view.fg[2] = fg.blue;
 }
 
+/* The lines of single runs get their series' min/max pyramids (made once
+ * per change of the points or the settings, then kept by the series), so
+ * a frame costs O(columns log n) per line. */
+static void
+attach_pyramids (BoardScalarChart *c)
+{
+    BoardChartLine *lines = (BoardChartLine *) c->lines->data;
+    gboolean raw_drawn = c->lines->len <= BOARD_CHART_MAX_RAW_LINES;
+    for (guint i = 0; i < c->sources->len; i++) {
+        LineSource *src = &g_array_index (c->sources, LineSource, i);
+        BoardChartLine *ln = &lines[i];
+        const double *x = ln->log_x ? ln->log_x : ln->x;
+        ln->y_pyramid = board_series_pyramid (src->series, x, src->run_start, src->weight > 0,
+                                              src->weight);
+        ln->raw_pyramid = raw_drawn && ln->raw_y
+                              ? board_series_pyramid (src->series, x, src->run_start, FALSE, 0)
+                              : NULL;
+    }
+}
+
 static void
 ensure_frame (BoardScalarChart *c)
 {
@@ -238,6 +277,52 @@ ensure_frame (BoardScalarChart *c)
     }
 }
 
+/* ---- charts scrolled out of sight are not drawn ---- */
+
+static void
+on_scrolled (GtkAdjustment *adj, BoardScalarChart *c)
+{
+    if (c->skipped)
+        gtk_widget_queue_draw (GTK_WIDGET (c));
+}
+
+static void
+watch_adjustment (BoardScalarChart *c, GtkAdjustment **slot, GtkAdjustment *adj)
+{
+    if (*slot == adj)
+        return;
+    if (*slot) {
+        g_signal_handlers_disconnect_by_data (*slot, c);
+        g_object_unref (*slot);
+    }
+    *slot = adj ? g_object_ref (adj) : NULL;
+    if (adj) {
+        g_signal_connect (adj, "value-changed", G_CALLBACK (on_scrolled), c);
+        g_signal_connect (adj, "changed", G_CALLBACK (on_scrolled), c);
+    }
+}
+
+/* Whether any of the chart shows in its scrolled window (TRUE outside
+ * one).  A chart out of sight draws nothing and is drawn when a scroll
+ * brings it in: with 10 charts of 100 runs, the loader's updates redrew
+ * all of them where the user sees a few. */
+static gboolean
+on_screen (BoardScalarChart *c)
+{
+    GtkWidget *sw = gtk_widget_get_ancestor (GTK_WIDGET (c), GTK_TYPE_SCROLLED_WINDOW);
+    if (!sw)
+        return TRUE;
+    GtkScrolledWindow *scrolled = GTK_SCROLLED_WINDOW (sw);
+    watch_adjustment (c, &c->vadj, gtk_scrolled_window_get_vadjustment (scrolled));
+    watch_adjustment (c, &c->hadj, gtk_scrolled_window_get_hadjustment (scrolled));
+    graphene_rect_t b;
+    if (!gtk_widget_compute_bounds (GTK_WIDGET (c), sw, &b))
+        return TRUE;
+    double w = gtk_widget_get_width (sw), h = gtk_widget_get_height (sw);
+    return b.origin.x < w && b.origin.y < h && b.origin.x + b.size.width > 0 &&
+           b.origin.y + b.size.height > 0;
+}
+
 static void
 board_scalar_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
@@ -245,7 +330,14 @@ board_scalar_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
     if (w <= 0 || h <= 0)
         return;
+    c->skipped = !on_screen (c);
+    if (c->skipped)
+        return;
     ensure_frame (c);
+    if (!c->pyramids) {
+        attach_pyramids (c);
+        c->pyramids = TRUE;
+    }
     cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
     board_chart_render (cr, w, h, (const BoardChartLine *) c->lines->data, c->lines->len,
                         &c->view, &c->frame);
@@ -444,6 +536,8 @@ board_scalar_chart_dispose (GObject *object)
         g_signal_handlers_disconnect_by_data (c->ds, c);
     if (c->settings)
         g_signal_handlers_disconnect_by_data (c->settings, c);
+    watch_adjustment (c, &c->vadj, NULL);
+    watch_adjustment (c, &c->hadj, NULL);
     g_clear_object (&c->ds);
     g_clear_object (&c->settings);
     G_OBJECT_CLASS (board_scalar_chart_parent_class)->dispose (object);
@@ -454,6 +548,7 @@ board_scalar_chart_finalize (GObject *object)
 {
     BoardScalarChart *c = BOARD_SCALAR_CHART (object);
     g_array_unref (c->lines);
+    g_array_unref (c->sources);
     g_ptr_array_unref (c->owned);
     g_free (c->tag);
     G_OBJECT_CLASS (board_scalar_chart_parent_class)->finalize (object);
@@ -506,6 +601,7 @@ static void
 board_scalar_chart_init (BoardScalarChart *c)
 {
     c->lines = g_array_new (FALSE, TRUE, sizeof (BoardChartLine));
+    c->sources = g_array_new (FALSE, TRUE, sizeof (LineSource));
     c->owned = g_ptr_array_new_with_free_func (g_free);
     c->stale = TRUE;
     gtk_widget_set_focusable (GTK_WIDGET (c), TRUE);

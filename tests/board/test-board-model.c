@@ -42,6 +42,36 @@ test_smoothing_matches_tensorboard (void **state)
         assert_true (out[i] == want095[i]);
 }
 
+/* Long series: the same bits as TensorBoard's loop, which calls pow()
+ * for every point (the board stops once 1 - s^k is exactly 1). */
+static void
+test_smoothing_long_series_bit_exact (void **state)
+{
+    enum { N = 200000 };
+    double *y = g_new (double, N), *out = g_new (double, N);
+    for (int i = 0; i < N; i++)
+        y[i] = (i % 977 == 0) ? NAN : sin (i * 0.37) + i * 1e-5;
+    const double weights[] = { 0.1, 0.6, 0.9, 0.99, 0.999, 0.9999 };
+    for (guint w = 0; w < G_N_ELEMENTS (weights); w++) {
+        double s = weights[w];
+        board_smooth_ema (y, N, s, out);
+        double last = 0;
+        int k = 0;
+        for (int i = 0; i < N; i++) {
+            if (!isfinite (y[i])) {
+                assert_true (isnan (out[i]));
+                continue;
+            }
+            last = last * s + (1 - s) * y[i];
+            k++;
+            double ref = last / (1 - pow (s, k));
+            assert_true (memcmp (&ref, &out[i], sizeof ref) == 0);
+        }
+    }
+    g_free (y);
+    g_free (out);
+}
+
 static void
 test_smoothing_nan_points_pass_through (void **state)
 {
@@ -121,6 +151,60 @@ test_downsample_keeps_extremes (void **state)
     assert_int_equal (n, 9);
     g_free (x);
     g_free (y);
+}
+
+/* The pyramid gives exactly the points of the plain walk: random
+ * series (with ties, steps of uneven spacing, a spike), zoomed anywhere,
+ * any number of columns; and it falls back to the walk with a NaN. */
+static void
+test_downsample_pyramid_matches_walk (void **state)
+{
+    GRand *rand = g_rand_new_with_seed (7);
+    BoardXY *a = g_new (BoardXY, BOARD_DOWNSAMPLE_MAX_OUT (2000));
+    BoardXY *b = g_new (BoardXY, BOARD_DOWNSAMPLE_MAX_OUT (2000));
+    const size_t sizes[] = { 1, 2, 7, 8, 9, 15, 16, 17, 100, 1000, 4097, 100000 };
+    for (guint si = 0; si < G_N_ELEMENTS (sizes); si++) {
+        size_t n = sizes[si];
+        double *x = g_new (double, n), *y = g_new (double, n);
+        double t = 0;
+        for (size_t i = 0; i < n; i++) {
+            t += g_rand_int_range (rand, 0, 4) == 0 ? 0 : g_rand_double_range (rand, 0.1, 3);
+            x[i] = t;   /* repeated x too */
+            y[i] = (si & 1) ? floor (g_rand_double_range (rand, 0, 5))   /* many ties */
+                            : sin (i * 0.01) + g_rand_double_range (rand, -0.1, 0.1);
+        }
+        if (n > 50)
+            y[n / 3] = 1e6;
+        BoardMinMaxPyramid *p = board_minmax_pyramid_new (x, y, n);
+        assert_int_equal (board_minmax_pyramid_count (p), n);
+        for (int trial = 0; trial < 60; trial++) {
+            int columns = trial == 0 ? 300 : g_rand_int_range (rand, 1, 2000);
+            double x0 = trial < 2 ? x[0] : g_rand_double_range (rand, -5, t + 5);
+            double x1 = trial < 2 ? x[n - 1] + 1e-9 : x0 + g_rand_double_range (rand, 0.01, t + 10);
+            size_t na = board_downsample_minmax (x, y, n, x0, x1, columns, a);
+            size_t nb = board_downsample_minmax_pyramid (x, y, n, p, x0, x1, columns, b);
+            assert_int_equal (na, nb);
+            for (size_t k = 0; k < na; k++)
+                assert_true (a[k].x == b[k].x && a[k].y == b[k].y);
+        }
+        board_minmax_pyramid_free (p);
+        /* not finite: the walk, NaN dropped */
+        if (n >= 10) {
+            y[5] = NAN;
+            p = board_minmax_pyramid_new (x, y, n);
+            size_t na = board_downsample_minmax (x, y, n, x[0], x[n - 1], 50, a);
+            size_t nb = board_downsample_minmax_pyramid (x, y, n, p, x[0], x[n - 1], 50, b);
+            assert_int_equal (na, nb);
+            for (size_t k = 0; k < na; k++)
+                assert_true (a[k].x == b[k].x && a[k].y == b[k].y);
+            board_minmax_pyramid_free (p);
+        }
+        g_free (x);
+        g_free (y);
+    }
+    g_free (a);
+    g_free (b);
+    g_rand_free (rand);
 }
 
 static void
@@ -604,10 +688,12 @@ main (int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_smoothing_matches_tensorboard),
         cmocka_unit_test (test_smoothing_nan_points_pass_through),
+        cmocka_unit_test (test_smoothing_long_series_bit_exact),
         cmocka_unit_test (test_smoothing_constant_series_unsmoothed),
         cmocka_unit_test (test_smoothing_edges_of_weight),
         cmocka_unit_test (test_downsample_keeps_extremes),
         cmocka_unit_test (test_downsample_small_series_is_identity),
+        cmocka_unit_test (test_downsample_pyramid_matches_walk),
         cmocka_unit_test (test_dataset_discovers_runs_and_appends),
         cmocka_unit_test (test_prefs_round_trip),
         cmocka_unit_test (test_series_export_csv_json),

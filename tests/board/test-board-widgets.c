@@ -25,7 +25,7 @@ test_render_keeps_spike (void **state)
         y[i] = 0.1 * sin (i * 0.01);
     }
     y[54321] = 10;   /* the spike */
-    BoardChartLine line = { x, y, NULL, NULL, NULL, NULL, N, 0xff0000, "run" };
+    BoardChartLine line = { x, y, NULL, NULL, NULL, NULL, N, 0xff0000, "run", NULL, NULL, NULL };
     BoardChartView view = { 0 };
     view.title = "loss";
     view.opaque_background = TRUE;
