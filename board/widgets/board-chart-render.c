@@ -473,7 +473,7 @@ layer_span (Layer *L, int col, double top, double bottom, guint32 rgb, double al
     double t = MAX (top - L->y0, 0), b = MIN (bottom - L->y0, L->height);
     if (!(b > t))
         return;
-    int y0 = (int) floor (t), y1 = MIN ((int) ceil (b), L->height);
+    int y0 = (int) board_floor_long (t), y1 = MIN ((int) -board_floor_long (-b), L->height);
     guint8 *row = L->data + (size_t) y0 * L->stride + (size_t) x * 4;
     L->dirty = TRUE;
     L->dx0 = MIN (L->dx0, x);
@@ -483,15 +483,18 @@ layer_span (Layer *L, int col, double top, double bottom, guint32 rgb, double al
     blend_partial (row, y0, t, b, rgb, alpha);
     if (y1 - 1 <= y0)
         return;
-    row += L->stride;
+    /* the stride in a local: a store through row could be to L, as far
+     * as the compiler knows, and it read L->stride again at every row */
+    const size_t stride = (size_t) L->stride;
+    row += stride;
     guint32 fa = (guint32) (alpha * 255 + 0.5);
     guint32 src = premultiply (rgb, fa), k = 255 - fa;
     int y = y0 + 1;
     if (fa == 255) {
-        for (; y < y1 - 1; y++, row += L->stride)
+        for (; y < y1 - 1; y++, row += stride)
             *(guint32 *) row = src;
     } else {
-        for (; y < y1 - 1; y++, row += L->stride)
+        for (; y < y1 - 1; y++, row += stride)
             *(guint32 *) row = over (*(guint32 *) row, src, k);
     }
     blend_partial (row, y1 - 1, t, b, rgb, alpha);
@@ -539,15 +542,19 @@ draw_series (cairo_t *cr, Layer *L, const BoardChartFrame *f, const BoardChartVi
     size_t columns = 0;
     long last_col = G_MINLONG;
     BoardXY *px_pts = g_new (BoardXY, m ? m : 1);
+    /* x_to_px and y_to_px with their constants computed once */
+    const double kx0 = fx (v, f->x0), kxd = fx (v, f->x1) - kx0, kxw = f->right - f->left;
+    const double ky0 = fy (v, f->y0), kyd = fy (v, f->y1) - ky0, kyh = f->bottom - f->top;
     for (size_t k = 0; k < m; k++) {
-        double px = x_to_px (f, v, pts[k].x);
-        long col = (long) floor (px);
+        double px = f->left + (fx (v, pts[k].x) - kx0) / kxd * kxw;
+        long col = board_floor_long (px);
         if (col != last_col)
             columns++;
         last_col = col;
         px_pts[k].x = px;
         px_pts[k].y = v->log_y && pts[k].y <= 0 ? NAN
-                                                 : CLAMP (y_to_px (f, v, pts[k].y), -1e4, 1e4);
+                                                 : CLAMP (f->bottom - (fy (v, pts[k].y) - ky0) / kyd * kyh,
+                                                          -1e4, 1e4);
     }
     set_color (cr, rgb, alpha);
     if (m < 64 || m < columns * 2) {
@@ -586,7 +593,7 @@ draw_series (cairo_t *cr, Layer *L, const BoardChartFrame *f, const BoardChartVi
         double ax = MAX (prev_px, (double) lo_col), bx = MIN (px, (double) hi_col);
         if (bx >= ax) {
             double slope = px > prev_px ? (py - prev_py) / (px - prev_px) : 0;
-            long c0 = (long) floor (ax), c1 = (long) floor (bx);
+            long c0 = board_floor_long (ax), c1 = board_floor_long (bx);
             for (long c = c0; c <= c1; c++) {
                 double xa = MAX (ax, (double) c), xb = MIN (bx, c + 1.0);
                 double ya = prev_py + (xa - prev_px) * slope;
