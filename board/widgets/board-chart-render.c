@@ -358,6 +358,11 @@ typedef struct {
     cairo_surface_t *surface;   /* ARGB32 premultiplied; NULL: draw vector outlines */
     guint8 *data;
     int stride, width, height;
+    /* where the spans are blended: column-major (a column's span is
+     * contiguous: the image's rows are a cache line apart), copied into
+     * the image at a flush */
+    guint32 *cols;
+    size_t cstride;             /* pixels from one column to the next */
     int x0, y0;                 /* chart pixel of the image's top-left */
     gboolean dirty;
     int dx0, dx1, dy0, dy1;     /* the part drawn on since the last flush: [dx0, dx1) x [dy0, dy1) */
@@ -367,6 +372,20 @@ typedef struct {
  * each use): a frame allocates nothing of the plot's size, so the page
  * faults of a fresh half-megabyte image every frame are gone. */
 static GPrivate layer_cache = G_PRIVATE_INIT ((GDestroyNotify) cairo_surface_destroy);
+
+typedef struct {
+    guint32 *px;   /* zero between uses */
+    int width, height;
+} Columns;
+
+static void
+columns_free (Columns *c)
+{
+    g_free (c->px);
+    g_free (c);
+}
+
+static GPrivate columns_cache = G_PRIVATE_INIT ((GDestroyNotify) columns_free);
 
 static void
 layer_init (Layer *L, cairo_t *cr, const BoardChartFrame *f)
@@ -395,6 +414,17 @@ layer_init (Layer *L, cairo_t *cr, const BoardChartFrame *f)
     }
     L->data = cairo_image_surface_get_data (L->surface);
     L->stride = cairo_image_surface_get_stride (L->surface);
+    Columns *cc = g_private_get (&columns_cache);
+    if (!cc || cc->width < L->width || cc->height < L->height) {
+        Columns *n = g_new0 (Columns, 1);
+        n->width = MAX (L->width, cc ? cc->width : 0);
+        n->height = MAX (L->height, cc ? cc->height : 0);
+        n->px = g_new0 (guint32, (size_t) n->width * (size_t) n->height);
+        g_private_replace (&columns_cache, n);
+        cc = n;
+    }
+    L->cols = cc->px;
+    L->cstride = (size_t) cc->height;
     L->dx0 = L->dy0 = G_MAXINT;
     L->dx1 = L->dy1 = G_MININT;
 }
@@ -406,14 +436,29 @@ layer_flush (Layer *L, cairo_t *cr)
 {
     if (!L->surface || !L->dirty)
         return;
+    /* the part drawn on, into the image (by tiles: both sides stay in
+     * the cache), and cleared; the image's pixels outside it are not
+     * painted */
+    cairo_surface_flush (L->surface);
+    const size_t cs = L->cstride, rs = (size_t) L->stride;
+    for (int ty = L->dy0; ty < L->dy1; ty += 32) {
+        int ey = MIN (ty + 32, L->dy1);
+        for (int tx = L->dx0; tx < L->dx1; tx += 32) {
+            int ex = MIN (tx + 32, L->dx1);
+            for (int y = ty; y < ey; y++) {
+                guint32 *row = (guint32 *) (L->data + (size_t) y * rs);
+                const guint32 *col = L->cols + y;
+                for (int x = tx; x < ex; x++)
+                    row[x] = col[(size_t) x * cs];
+            }
+        }
+    }
+    for (int x = L->dx0; x < L->dx1; x++)
+        memset (L->cols + (size_t) x * cs + L->dy0, 0, (size_t) (L->dy1 - L->dy0) * 4);
     cairo_surface_mark_dirty (L->surface);
     cairo_set_source_surface (cr, L->surface, L->x0, L->y0);
     cairo_rectangle (cr, L->x0 + L->dx0, L->y0 + L->dy0, L->dx1 - L->dx0, L->dy1 - L->dy0);
     cairo_fill (cr);
-    cairo_surface_flush (L->surface);
-    for (int y = L->dy0; y < L->dy1; y++)
-        memset (L->data + (size_t) y * L->stride + (size_t) L->dx0 * 4, 0,
-                (size_t) (L->dx1 - L->dx0) * 4);
     L->dirty = FALSE;
     L->dx0 = L->dy0 = G_MAXINT;
     L->dx1 = L->dy1 = G_MININT;
@@ -474,7 +519,7 @@ layer_span (Layer *L, int col, double top, double bottom, guint32 rgb, double al
     if (!(b > t))
         return;
     int y0 = (int) board_floor_long (t), y1 = MIN ((int) -board_floor_long (-b), L->height);
-    guint8 *row = L->data + (size_t) y0 * L->stride + (size_t) x * 4;
+    guint8 *row = (guint8 *) (L->cols + (size_t) x * L->cstride + (size_t) y0);
     L->dirty = TRUE;
     L->dx0 = MIN (L->dx0, x);
     L->dx1 = MAX (L->dx1, x + 1);
@@ -483,9 +528,7 @@ layer_span (Layer *L, int col, double top, double bottom, guint32 rgb, double al
     blend_partial (row, y0, t, b, rgb, alpha);
     if (y1 - 1 <= y0)
         return;
-    /* the stride in a local: a store through row could be to L, as far
-     * as the compiler knows, and it read L->stride again at every row */
-    const size_t stride = (size_t) L->stride;
+    const size_t stride = 4;   /* the next row of the column */
     row += stride;
     guint32 fa = (guint32) (alpha * 255 + 0.5);
     guint32 src = premultiply (rgb, fa), k = 255 - fa;
