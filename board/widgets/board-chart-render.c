@@ -437,8 +437,7 @@ layer_flush (Layer *L, cairo_t *cr)
     if (!L->surface || !L->dirty)
         return;
     /* the part drawn on, into the image (by tiles: both sides stay in
-     * the cache), and cleared; the image's pixels outside it are not
-     * painted */
+     * the cache), and cleared */
     cairo_surface_flush (L->surface);
     const size_t cs = L->cstride, rs = (size_t) L->stride;
     for (int ty = L->dy0; ty < L->dy1; ty += 32) {
@@ -459,6 +458,13 @@ layer_flush (Layer *L, cairo_t *cr)
     cairo_set_source_surface (cr, L->surface, L->x0, L->y0);
     cairo_rectangle (cr, L->x0 + L->dx0, L->y0 + L->dy0, L->dx1 - L->dx0, L->dy1 - L->dy0);
     cairo_fill (cr);
+    /* the image is kept clear outside the part painted as well: where the
+     * chart lies at a fractional offset, the filter reads the pixels
+     * around the rectangle */
+    cairo_surface_flush (L->surface);
+    for (int y = L->dy0; y < L->dy1; y++)
+        memset (L->data + (size_t) y * rs + (size_t) L->dx0 * 4, 0,
+                (size_t) (L->dx1 - L->dx0) * 4);
     L->dirty = FALSE;
     L->dx0 = L->dy0 = G_MAXINT;
     L->dx1 = L->dy1 = G_MININT;
