@@ -49,7 +49,7 @@ board_downsample_minmax (const double *x, const double *y, size_t n,
             i++;
             continue;
         }
-        long col = (long) floor ((x[i] - x0) * scale);
+        long col = board_floor_long ((x[i] - x0) * scale);
         /* x is sorted: the column ends where x reaches its right edge */
         double edge = x0 + (col + 1) / scale;
         size_t first = i, last = i, lo = i, hi = i;
@@ -57,7 +57,7 @@ board_downsample_minmax (const double *x, const double *y, size_t n,
         for (; j < end; j++) {
             if (!finite_point (x, y, j))
                 continue;
-            if (x[j] >= edge && (long) floor ((x[j] - x0) * scale) != col)
+            if (x[j] >= edge && board_floor_long ((x[j] - x0) * scale) != col)
                 break;
             last = j;
             if (y[j] < y[lo])
@@ -258,16 +258,31 @@ board_downsample_minmax_pyramid (const double *x, const double *y, size_t n,
      * column's end is found by a galloping search from i. */
     double scale = columns / (x1 - x0);
     size_t i = begin;
+    /* the previous column's width: with evenly spaced steps, the next
+     * column's end is tried there first (the end found is the same) */
+    size_t guess = (end - begin) / (size_t) columns + 1;
     while (i < end) {
-        long col = (long) floor ((x[i] - x0) * scale);
+        long col = board_floor_long ((x[i] - x0) * scale);
         double edge = x0 + (col + 1) / scale;
-#define BOARD_IN_COLUMN(j) (x[j] < edge || (long) floor ((x[j] - x0) * scale) == col)
-        /* gallop: find lo < hi with lo in the column and hi out (or end) */
-        size_t lo = i, step = 1, hi = i + 1;
-        while (hi < end && BOARD_IN_COLUMN (hi)) {
-            lo = hi;
-            step *= 2;
-            hi = lo + step < end ? lo + step : end;
+#define BOARD_IN_COLUMN(j) (x[j] < edge || board_floor_long ((x[j] - x0) * scale) == col)
+        /* find lo < hi with lo in the column and hi out (or end) */
+        size_t lo = i, hi, g = i + guess;
+        if (g >= end) {
+            hi = end;
+        } else if (BOARD_IN_COLUMN (g)) {
+            /* gallop on from the guess */
+            size_t step = 1;
+            lo = g;
+            hi = g + 1;
+            while (hi < end && BOARD_IN_COLUMN (hi)) {
+                lo = hi;
+                step *= 2;
+                hi = lo + step < end ? lo + step : end;
+            }
+        } else {
+            hi = g;
+            if (g - 1 > i && BOARD_IN_COLUMN (g - 1))
+                lo = g - 1;
         }
         while (hi - lo > 1) {
             size_t mid = lo + (hi - lo) / 2;
@@ -288,6 +303,7 @@ board_downsample_minmax_pyramid (const double *x, const double *y, size_t n,
             out[w++] = (BoardXY) { x[idx[k]], y[idx[k]] };
             prev = idx[k];
         }
+        guess = j - i;
         i = j;
     }
     if (end < n)

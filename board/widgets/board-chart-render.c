@@ -358,6 +358,11 @@ typedef struct {
     cairo_surface_t *surface;   /* ARGB32 premultiplied; NULL: draw vector outlines */
     guint8 *data;
     int stride, width, height;
+    /* where the spans are blended: column-major (a column's span is
+     * contiguous: the image's rows are a cache line apart), copied into
+     * the image at a flush */
+    guint32 *cols;
+    size_t cstride;             /* pixels from one column to the next */
     int x0, y0;                 /* chart pixel of the image's top-left */
     gboolean dirty;
     int dx0, dx1, dy0, dy1;     /* the part drawn on since the last flush: [dx0, dx1) x [dy0, dy1) */
@@ -367,6 +372,20 @@ typedef struct {
  * each use): a frame allocates nothing of the plot's size, so the page
  * faults of a fresh half-megabyte image every frame are gone. */
 static GPrivate layer_cache = G_PRIVATE_INIT ((GDestroyNotify) cairo_surface_destroy);
+
+typedef struct {
+    guint32 *px;   /* zero between uses */
+    int width, height;
+} Columns;
+
+static void
+columns_free (Columns *c)
+{
+    g_free (c->px);
+    g_free (c);
+}
+
+static GPrivate columns_cache = G_PRIVATE_INIT ((GDestroyNotify) columns_free);
 
 static void
 layer_init (Layer *L, cairo_t *cr, const BoardChartFrame *f)
@@ -395,6 +414,17 @@ layer_init (Layer *L, cairo_t *cr, const BoardChartFrame *f)
     }
     L->data = cairo_image_surface_get_data (L->surface);
     L->stride = cairo_image_surface_get_stride (L->surface);
+    Columns *cc = g_private_get (&columns_cache);
+    if (!cc || cc->width < L->width || cc->height < L->height) {
+        Columns *n = g_new0 (Columns, 1);
+        n->width = MAX (L->width, cc ? cc->width : 0);
+        n->height = MAX (L->height, cc ? cc->height : 0);
+        n->px = g_new0 (guint32, (size_t) n->width * (size_t) n->height);
+        g_private_replace (&columns_cache, n);
+        cc = n;
+    }
+    L->cols = cc->px;
+    L->cstride = (size_t) cc->height;
     L->dx0 = L->dy0 = G_MAXINT;
     L->dx1 = L->dy1 = G_MININT;
 }
@@ -406,13 +436,34 @@ layer_flush (Layer *L, cairo_t *cr)
 {
     if (!L->surface || !L->dirty)
         return;
+    /* the part drawn on, into the image (by tiles: both sides stay in
+     * the cache), and cleared */
+    cairo_surface_flush (L->surface);
+    const size_t cs = L->cstride, rs = (size_t) L->stride;
+    for (int ty = L->dy0; ty < L->dy1; ty += 32) {
+        int ey = MIN (ty + 32, L->dy1);
+        for (int tx = L->dx0; tx < L->dx1; tx += 32) {
+            int ex = MIN (tx + 32, L->dx1);
+            for (int y = ty; y < ey; y++) {
+                guint32 *row = (guint32 *) (L->data + (size_t) y * rs);
+                const guint32 *col = L->cols + y;
+                for (int x = tx; x < ex; x++)
+                    row[x] = col[(size_t) x * cs];
+            }
+        }
+    }
+    for (int x = L->dx0; x < L->dx1; x++)
+        memset (L->cols + (size_t) x * cs + L->dy0, 0, (size_t) (L->dy1 - L->dy0) * 4);
     cairo_surface_mark_dirty (L->surface);
     cairo_set_source_surface (cr, L->surface, L->x0, L->y0);
     cairo_rectangle (cr, L->x0 + L->dx0, L->y0 + L->dy0, L->dx1 - L->dx0, L->dy1 - L->dy0);
     cairo_fill (cr);
+    /* the image is kept clear outside the part painted as well: where the
+     * chart lies at a fractional offset, the filter reads the pixels
+     * around the rectangle */
     cairo_surface_flush (L->surface);
     for (int y = L->dy0; y < L->dy1; y++)
-        memset (L->data + (size_t) y * L->stride + (size_t) L->dx0 * 4, 0,
+        memset (L->data + (size_t) y * rs + (size_t) L->dx0 * 4, 0,
                 (size_t) (L->dx1 - L->dx0) * 4);
     L->dirty = FALSE;
     L->dx0 = L->dy0 = G_MAXINT;
@@ -473,8 +524,8 @@ layer_span (Layer *L, int col, double top, double bottom, guint32 rgb, double al
     double t = MAX (top - L->y0, 0), b = MIN (bottom - L->y0, L->height);
     if (!(b > t))
         return;
-    int y0 = (int) floor (t), y1 = MIN ((int) ceil (b), L->height);
-    guint8 *row = L->data + (size_t) y0 * L->stride + (size_t) x * 4;
+    int y0 = (int) board_floor_long (t), y1 = MIN ((int) -board_floor_long (-b), L->height);
+    guint8 *row = (guint8 *) (L->cols + (size_t) x * L->cstride + (size_t) y0);
     L->dirty = TRUE;
     L->dx0 = MIN (L->dx0, x);
     L->dx1 = MAX (L->dx1, x + 1);
@@ -483,15 +534,16 @@ layer_span (Layer *L, int col, double top, double bottom, guint32 rgb, double al
     blend_partial (row, y0, t, b, rgb, alpha);
     if (y1 - 1 <= y0)
         return;
-    row += L->stride;
+    const size_t stride = 4;   /* the next row of the column */
+    row += stride;
     guint32 fa = (guint32) (alpha * 255 + 0.5);
     guint32 src = premultiply (rgb, fa), k = 255 - fa;
     int y = y0 + 1;
     if (fa == 255) {
-        for (; y < y1 - 1; y++, row += L->stride)
+        for (; y < y1 - 1; y++, row += stride)
             *(guint32 *) row = src;
     } else {
-        for (; y < y1 - 1; y++, row += L->stride)
+        for (; y < y1 - 1; y++, row += stride)
             *(guint32 *) row = over (*(guint32 *) row, src, k);
     }
     blend_partial (row, y1 - 1, t, b, rgb, alpha);
@@ -539,15 +591,19 @@ draw_series (cairo_t *cr, Layer *L, const BoardChartFrame *f, const BoardChartVi
     size_t columns = 0;
     long last_col = G_MINLONG;
     BoardXY *px_pts = g_new (BoardXY, m ? m : 1);
+    /* x_to_px and y_to_px with their constants computed once */
+    const double kx0 = fx (v, f->x0), kxd = fx (v, f->x1) - kx0, kxw = f->right - f->left;
+    const double ky0 = fy (v, f->y0), kyd = fy (v, f->y1) - ky0, kyh = f->bottom - f->top;
     for (size_t k = 0; k < m; k++) {
-        double px = x_to_px (f, v, pts[k].x);
-        long col = (long) floor (px);
+        double px = f->left + (fx (v, pts[k].x) - kx0) / kxd * kxw;
+        long col = board_floor_long (px);
         if (col != last_col)
             columns++;
         last_col = col;
         px_pts[k].x = px;
         px_pts[k].y = v->log_y && pts[k].y <= 0 ? NAN
-                                                 : CLAMP (y_to_px (f, v, pts[k].y), -1e4, 1e4);
+                                                 : CLAMP (f->bottom - (fy (v, pts[k].y) - ky0) / kyd * kyh,
+                                                          -1e4, 1e4);
     }
     set_color (cr, rgb, alpha);
     if (m < 64 || m < columns * 2) {
@@ -586,7 +642,7 @@ draw_series (cairo_t *cr, Layer *L, const BoardChartFrame *f, const BoardChartVi
         double ax = MAX (prev_px, (double) lo_col), bx = MIN (px, (double) hi_col);
         if (bx >= ax) {
             double slope = px > prev_px ? (py - prev_py) / (px - prev_px) : 0;
-            long c0 = (long) floor (ax), c1 = (long) floor (bx);
+            long c0 = board_floor_long (ax), c1 = board_floor_long (bx);
             for (long c = c0; c <= c1; c++) {
                 double xa = MAX (ax, (double) c), xb = MIN (bx, c + 1.0);
                 double ya = prev_py + (xa - prev_px) * slope;
