@@ -29,6 +29,25 @@ static void test_gpu_is_absent_with_one_clean_line(void **state)
     sl_status_free(st);
 }
 
+/* A graph "mm" = MatMul(Const a, Const b) (a and b borrowed). */
+static sl_graph *const_matmul_graph(const sl_tensor *a, const sl_tensor *b, sl_node **mm, sl_status *st)
+{
+    sl_graph *g = sl_graph_new(st);
+    sl_node *k[2];
+    for (int i = 0; i < 2; i++) {
+        sl_node_builder *kb = sl_node_builder_new(g, "Const", i ? "b" : "a");
+        sl_node_builder_set_attr_type(kb, "dtype", SL_DTYPE_FLOAT);
+        sl_node_builder_set_attr_tensor(kb, "value", i ? b : a);
+        k[i] = sl_node_builder_finish(kb, st);
+    }
+    sl_node_builder *mb = sl_node_builder_new(g, "MatMul", "mm");
+    sl_node_builder_add_input(mb, (sl_output){k[0], 0});
+    sl_node_builder_add_input(mb, (sl_output){k[1], 0});
+    *mm = sl_node_builder_finish(mb, st);
+    assert_non_null(*mm);
+    return g;
+}
+
 static void test_graph_places_and_runs_on_the_cpu(void **state)
 {
     (void)state;
@@ -43,19 +62,8 @@ static void test_graph_places_and_runs_on_the_cpu(void **state)
     sl_status *st = sl_status_new();
     {   /* the same product from constants, placed with the devices the
          * machine offers: only the CPU */
-        sl_graph *g = sl_graph_new(st);
-        sl_node *k[2];
-        for (int i = 0; i < 2; i++) {
-            sl_node_builder *kb = sl_node_builder_new(g, "Const", i ? "b" : "a");
-            sl_node_builder_set_attr_type(kb, "dtype", SL_DTYPE_FLOAT);
-            sl_node_builder_set_attr_tensor(kb, "value", i ? b : a);
-            k[i] = sl_node_builder_finish(kb, st);
-        }
-        sl_node_builder *mb = sl_node_builder_new(g, "MatMul", "mm");
-        sl_node_builder_add_input(mb, (sl_output){k[0], 0});
-        sl_node_builder_add_input(mb, (sl_output){k[1], 0});
-        sl_node *mm = sl_node_builder_finish(mb, st);
-        assert_non_null(mm);
+        sl_node *mm;
+        sl_graph *g = const_matmul_graph(a, b, &mm, st);
         char devices[2][SL_DEVICE_NAME_MAX];
         const char *names[2] = {devices[0], devices[1]};
         int nd = 0;
@@ -95,20 +103,10 @@ static void test_session_asked_for_the_gpu_runs_on_the_cpu(void **state)
 {
     (void)state;
     sl_status *st = sl_status_new();
-    sl_graph *g = sl_graph_new(st);
     sl_tensor *a = tk_random(SL_DTYPE_FLOAT, sl_shape_matrix(2, 3), -1, 1);
     sl_tensor *b = tk_random(SL_DTYPE_FLOAT, sl_shape_matrix(3, 2), -1, 1);
-    sl_node *k[2];
-    for (int i = 0; i < 2; i++) {
-        sl_node_builder *kb = sl_node_builder_new(g, "Const", i ? "b" : "a");
-        sl_node_builder_set_attr_type(kb, "dtype", SL_DTYPE_FLOAT);
-        sl_node_builder_set_attr_tensor(kb, "value", i ? b : a);
-        k[i] = sl_node_builder_finish(kb, st);
-    }
-    sl_node_builder *mb = sl_node_builder_new(g, "MatMul", "mm");
-    sl_node_builder_add_input(mb, (sl_output){k[0], 0});
-    sl_node_builder_add_input(mb, (sl_output){k[1], 0});
-    assert_non_null(sl_node_builder_finish(mb, st));
+    sl_node *mm;
+    sl_graph *g = const_matmul_graph(a, b, &mm, st);
     sl_session_options so = SL_SESSION_OPTIONS_INIT;
     so.use_gpu = true;
     so.disable_constant_folding = true;
