@@ -202,6 +202,14 @@ static void run_wide_cases(void)
         {1, 5, 11, 9, 3, 2, 65, 1, 3, 2, 1, .pad = 0},   /* mixed */
         {0, 5, 5, 16, 3, 3, 16, 1, 1, 1, 1, .pad = 1},   /* empty batch */
         {2, 2, 2, 16, 3, 3, 16, 1, 1, 1, 1, .pad = 0},   /* window larger than the input */
+        /* few input channels: the forward copies the input into a zero border */
+        {2, 28, 28, 1, 5, 5, 32, 1, 1, 1, 1, .pad = 1},  /* the Deep MNIST conv1 */
+        {3, 13, 11, 1, 5, 5, 32, 1, 1, 1, 1, .pad = 1},  /* odd sizes */
+        {2, 13, 11, 1, 5, 3, 70, 2, 3, 1, 1, .pad = 1},  /* strided SAME, three column blocks */
+        {2, 12, 9, 1, 4, 5, 17, 1, 2, 1, 1, .pad = 0},   /* VALID, even window */
+        {2, 10, 11, 3, 3, 3, 48, 1, 1, 2, 2, .pad = 1},  /* cin 3, dilated */
+        {1, 9, 10, 2, 7, 7, 64, 2, 2, 1, 1, .pad = 1},   /* window past both sides */
+        {2, 3, 4, 1, 5, 5, 8, 1, 1, 1, 1, .pad = 1},     /* window larger than the input, SAME */
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
         geom g = fixed[i];
@@ -212,6 +220,20 @@ static void run_wide_cases(void)
     geom ex = {2, 6, 7, 20, 3, 3, 24, 1, 1, 1, 1, .pad = 2, .ep = {0, 0, 3, 0, 0, 4, 0, 0}};  /* pad > window */
     finish_geom(&ex);
     check_conv_geom(SL_DTYPE_FLOAT, ex, pool);
+    geom ex1 = {2, 6, 7, 1, 3, 4, 24, 1, 2, 1, 1, .pad = 2, .ep = {0, 0, 2, 1, 0, 3, 0, 0}};  /* cin 1, explicit */
+    finish_geom(&ex1);
+    check_conv_geom(SL_DTYPE_FLOAT, ex1, NULL);
+    check_conv_geom(SL_DTYPE_FLOAT, ex1, pool);
+    for (int rep = 0; rep < 16; rep++) {  /* few input channels, random windows, strides, dilations, padding */
+        geom g = random_geom(false, true);
+        g.c = tk_int(1, 3);
+        g.kh = tk_int(1, 6);
+        g.kw = tk_int(1, 6);
+        g.h = tk_int(1, 17);
+        g.w = tk_int(1, 17);
+        finish_geom(&g);
+        check_conv_geom(SL_DTYPE_FLOAT, g, rep & 1 ? pool : NULL);
+    }
     for (int rep = 0; rep < 24; rep++)
         check_conv_geom(SL_DTYPE_FLOAT, random_geom(rep % 5 == 0, true), rep & 1 ? pool : NULL);
     sl_threadpool_free(pool);

@@ -22,10 +22,16 @@ typedef struct sl_dconv {
     const float *f;          /* forward: filter [kh * kw * cin, o] */
     float *y;                /* forward: output [n * oh * ow, o] */
     const float *dy;         /* filter gradient: output gradient [n * oh * ow, o] */
+    bool unpadded;           /* forward: every tap is inside x (pt, pl and the far side need no padding) */
 } sl_dconv;
 
 /* Whether this CPU runs the kernels below (AVX-512F). */
 bool sl__dconv_available(void);
+
+/* Whether the forward kernel has a faster path for d when its input comes
+ * without padding (few input channels): conv.c then copies x into a zero
+ * border and sets unpadded. */
+bool sl__dconv_wants_unpadded(const sl_dconv *d);
 
 /* Forward: writes output pixels [p0, p1) of d->y. */
 void sl__dconv_forward(const sl_dconv *d, int64_t p0, int64_t p1);

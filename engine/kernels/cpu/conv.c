@@ -289,7 +289,36 @@ static void conv2d_direct(sl_kernel_ctx *ctx, const conv_geom *g, const float *x
     sl_dconv d = dconv_of(g, x, zeros);
     d.f = f;
     d.y = y;
+    float *xp = NULL;
+    if (sl__dconv_wants_unpadded(&d)) {
+        /* the windows' span with the padding made real: [n, hp, wp, c] */
+        int64_t hp = (g->oh - 1) * g->sh + (g->kh - 1) * g->dh + 1, wp = (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1;
+        xp = sl_malloc(sizeof(float) * (size_t)(g->n * hp * wp * g->c) + 1);
+        if (xp) {
+            for (int64_t n = 0; n < g->n; n++)
+                for (int64_t r = 0; r < hp; r++) {
+                    float *dst = xp + (n * hp + r) * wp * g->c;
+                    int64_t ih = r - g->pt;
+                    if (ih < 0 || ih >= g->h) {
+                        memset(dst, 0, sizeof(float) * (size_t)(wp * g->c));
+                        continue;
+                    }
+                    const float *src = x + (n * g->h + ih) * g->w * g->c;
+                    for (int64_t s = 0; s < wp; s++) {
+                        int64_t iw = s - g->pl;
+                        for (int64_t c = 0; c < g->c; c++)
+                            dst[s * g->c + c] = iw >= 0 && iw < g->w ? src[iw * g->c + c] : 0.0f;
+                    }
+                }
+            d.x = xp;
+            d.h = hp;
+            d.w = wp;
+            d.pt = d.pl = 0;
+            d.unpadded = true;
+        }  /* out of memory: the padded path below needs none */
+    }
     dconv_forward_all(ctx, &d);
+    sl_free(xp);
     sl_free(zeros);
 }
 
