@@ -119,8 +119,33 @@ static void check_conv_geom(sl_dtype dt, geom g, sl_threadpool *pool)
     double *want = sl_calloc((size_t)sl_shape_num_elements(&ys) + 1, sizeof(double));
     FOR_TERMS(&g, want[yi] += tk_get(x, xi) * tk_get(f, fi))
     tk_expect_close(y, want, tol, tol, "Conv2D");
+    sl_tensor_unref(y);
+    tk_end(&tg);
+
+    /* the same with the bias and (on every other run) the Relu fused in */
+    static int fused_runs;
+    bool relu = fused_runs++ & 1;
+    sl_shape bs = {.rank = 1, .dims = {g.o}};
+    sl_tensor *bias = tk_random(dt, bs, -1, 1);
+    tk_begin(&tg, "_FusedConv2D", "fused");
+    tk_in(&tg, dt);
+    tk_in(&tg, dt);
+    tk_in(&tg, dt);
+    set_conv_attrs(tg.b, &g);
+    sl_node_builder_set_attr_bool(tg.b, "relu", relu);
+    n = tk_finish(&tg);
+    const sl_tensor *inb[] = {x, f, bias};
+    tk_run_ok(n, inb, &y, pool);
+    tk_expect_shape(y, &ys, "_FusedConv2D");
+    for (int64_t i = 0; i < sl_shape_num_elements(&ys); i++) {
+        want[i] += tk_get(bias, i % g.o);
+        if (relu && want[i] < 0)
+            want[i] = 0;
+    }
+    tk_expect_close(y, want, tol, tol, relu ? "_FusedConv2D relu" : "_FusedConv2D");
     sl_free(want);
     sl_tensor_unref(y);
+    sl_tensor_unref(bias);
     tk_end(&tg);
 
     /* gradient for the input */

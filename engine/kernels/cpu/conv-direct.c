@@ -73,9 +73,31 @@ static inline __mmask16 tail_mask(int64_t rem, int J)
 
 /* ---- forward ------------------------------------------------------------------------ */
 
-TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mmask16 last, float *y, int nr,
-                          const int R, const int J)
+/* The fused BiasAdd (bias: this tile's first output channel, or NULL) and Relu. */
+TILE_INLINE void epilogue(__m512 acc[][4], const int R, const int J, const float *bias, bool relu, __mmask16 last)
 {
+    if (bias) {
+#pragma GCC unroll 4
+        for (int j = 0; j < J; j++) {
+            __m512 b = j == J - 1 ? _mm512_maskz_loadu_ps(last, bias + 16 * j) : _mm512_loadu_ps(bias + 16 * j);
+#pragma GCC unroll 12
+            for (int r = 0; r < R; r++)
+                acc[r][j] = _mm512_add_ps(acc[r][j], b);
+        }
+    }
+    if (relu) {
+#pragma GCC unroll 12
+        for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+            for (int j = 0; j < J; j++)
+                acc[r][j] = _mm512_max_ps(acc[r][j], _mm512_setzero_ps());
+    }
+}
+
+TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mmask16 last, float *y, int nr,
+                          const float *bias, const int R, const int J)
+{
+    const bool relu = d->relu;
     __m512 acc[12][4];
 #pragma GCC unroll 12
     for (int r = 0; r < R; r++)
@@ -107,6 +129,7 @@ TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mm
             }
         }
     }
+    epilogue(acc, R, J, bias, relu, last);
 #pragma GCC unroll 12
     for (int r = 0; r < R; r++) {
         if (r < nr) {
@@ -123,9 +146,9 @@ TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mm
 
 #define FWD_TILE(R, J)                                                                                          \
     static AVX512 void fwd_tile_##J(const sl_dconv *d, const pix *px, const float *f, __mmask16 last, float *y, \
-                                    int nr)                                                                     \
+                                    int nr, const float *bias)                                                  \
     {                                                                                                           \
-        fwd_tile(d, px, f, last, y, nr, R, J);                                                                  \
+        fwd_tile(d, px, f, last, y, nr, bias, R, J);                                                            \
     }
 FWD_TILE(6, 4)
 FWD_TILE(8, 3)
@@ -138,7 +161,8 @@ FWD_TILE(8, 1)
  * taps' inputs with bounds checks, so each pixel keeps the offset of its
  * window and each tap adds a fixed offset; no branches. */
 TILE_INLINE void fwd_tile_np(const float *x, const int64_t *base, const int64_t *toff, int64_t taps, int64_t C,
-                             const float *f, int64_t O, __mmask16 last, float *y, int nr, const int R, const int J)
+                             const float *f, int64_t O, __mmask16 last, float *y, int nr, const float *bias,
+                             bool relu, const int R, const int J)
 {
     __m512 acc[12][4];
 #pragma GCC unroll 12
@@ -162,6 +186,7 @@ TILE_INLINE void fwd_tile_np(const float *x, const int64_t *base, const int64_t 
             }
         }
     }
+    epilogue(acc, R, J, bias, relu, last);
 #pragma GCC unroll 12
     for (int r = 0; r < R; r++) {
         if (r < nr) {
@@ -177,12 +202,13 @@ TILE_INLINE void fwd_tile_np(const float *x, const int64_t *base, const int64_t 
 }
 
 typedef void (*fwd_np_fn)(const float *x, const int64_t *base, const int64_t *toff, int64_t taps, int64_t C,
-                          const float *f, int64_t O, __mmask16 last, float *y, int nr);
+                          const float *f, int64_t O, __mmask16 last, float *y, int nr, const float *bias, bool relu);
 #define FWD_TILE_NP(R, J)                                                                                        \
     static AVX512 void fwd_tile_np_##J(const float *x, const int64_t *base, const int64_t *toff, int64_t taps,  \
-                                       int64_t C, const float *f, int64_t O, __mmask16 last, float *y, int nr) \
+                                       int64_t C, const float *f, int64_t O, __mmask16 last, float *y, int nr, \
+                                       const float *bias, bool relu)                                            \
     {                                                                                                            \
-        fwd_tile_np(x, base, toff, taps, C, f, O, last, y, nr, R, J);                                            \
+        fwd_tile_np(x, base, toff, taps, C, f, O, last, y, nr, bias, relu, R, J);                                \
     }
 FWD_TILE_NP(6, 4)
 FWD_TILE_NP(8, 3)
@@ -214,7 +240,8 @@ static AVX512 void forward_unpadded(const sl_dconv *d, int64_t p0, int64_t p1)
             __mmask16 last = tail_mask(rem, J);
             for (int64_t q = 0; q < np; q += R) {
                 int nr = np - q < R ? (int)(np - q) : R;
-                fns[J - 1](d->x, base + q, toff, taps, C, d->f + o0, O, last, d->y + (pc + q) * O + o0, nr);
+                fns[J - 1](d->x, base + q, toff, taps, C, d->f + o0, O, last, d->y + (pc + q) * O + o0, nr,
+                           d->bias ? d->bias + o0 : NULL, d->relu);
             }
         }
     }
@@ -244,11 +271,12 @@ AVX512 void sl__dconv_forward(const sl_dconv *d, int64_t p0, int64_t p1)
             for (int64_t q = 0; q < np; q += R) {
                 int nr = np - q < R ? (int)(np - q) : R;
                 float *y = d->y + (pc + q) * d->o + o0;
+                const float *bias = d->bias ? d->bias + o0 : NULL;
                 switch (J) {
-                case 4: fwd_tile_4(d, px + q, d->f + o0, last, y, nr); break;
-                case 3: fwd_tile_3(d, px + q, d->f + o0, last, y, nr); break;
-                case 2: fwd_tile_2(d, px + q, d->f + o0, last, y, nr); break;
-                default: fwd_tile_1(d, px + q, d->f + o0, last, y, nr); break;
+                case 4: fwd_tile_4(d, px + q, d->f + o0, last, y, nr, bias); break;
+                case 3: fwd_tile_3(d, px + q, d->f + o0, last, y, nr, bias); break;
+                case 2: fwd_tile_2(d, px + q, d->f + o0, last, y, nr, bias); break;
+                default: fwd_tile_1(d, px + q, d->f + o0, last, y, nr, bias); break;
                 }
             }
         }

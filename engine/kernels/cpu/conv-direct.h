@@ -22,6 +22,8 @@ typedef struct sl_dconv {
     const float *f;          /* forward: filter [kh * kw * cin, o] */
     float *y;                /* forward: output [n * oh * ow, o] */
     const float *dy;         /* filter gradient: output gradient [n * oh * ow, o] */
+    const float *bias;       /* forward: NULL, or [o] added to every output pixel */
+    bool relu;               /* forward: max(0, .) after the bias */
     bool unpadded;           /* forward: every tap is inside x (pt, pl and the far side need no padding) */
 } sl_dconv;
 

@@ -279,7 +279,8 @@ static sl_dconv dconv_of(const conv_geom *g, const float *x, const float *zeros)
                       .pl = g->pl, .zeros = zeros};
 }
 
-static void conv2d_direct(sl_kernel_ctx *ctx, const conv_geom *g, const float *x, const float *f, float *y)
+static void conv2d_direct(sl_kernel_ctx *ctx, const conv_geom *g, const float *x, const float *f, float *y,
+                          const float *bias, bool relu)
 {
     float *zeros = sl_calloc((size_t)g->c + 16, sizeof(float));
     if (!zeros) {
@@ -289,6 +290,8 @@ static void conv2d_direct(sl_kernel_ctx *ctx, const conv_geom *g, const float *x
     sl_dconv d = dconv_of(g, x, zeros);
     d.f = f;
     d.y = y;
+    d.bias = bias;
+    d.relu = relu;
     float *xp = NULL;
     if (sl__dconv_wants_unpadded(&d)) {
         /* the windows' span with the padding made real: [n, hp, wp, c] */
@@ -407,28 +410,72 @@ static void pointwise_shard(void *arg, int64_t begin, int64_t end)
           j->y + (size_t)(r0 * g->o) * g->esz, g->o);
 }
 
-static void conv2d_compute(sl_kernel_ctx *ctx)
+/* y[rows, o] += bias, then max(0, .) when relu: the fused epilogue where
+ * the kernel did not apply it (im2col path, double). */
+static void epilogue_pass(const conv_geom *g, void *y, const void *bias, bool relu)
+{
+    for (int64_t r = 0; r < g->rows; r++) {
+        if (g->dt == SL_DTYPE_FLOAT) {
+            float *p = (float *)y + r * g->o;
+            const float *b = bias;
+            for (int64_t c = 0; c < g->o; c++) {
+                float v = p[c] + b[c];
+                p[c] = relu && !(v > 0) ? 0.0f : v;
+            }
+        } else {
+            double *p = (double *)y + r * g->o;
+            const double *b = bias;
+            for (int64_t c = 0; c < g->o; c++) {
+                double v = p[c] + b[c];
+                p[c] = relu && !(v > 0) ? 0.0 : v;
+            }
+        }
+    }
+}
+
+/* Conv2D, or with bias _FusedConv2D (Conv2D, BiasAdd, optionally Relu). */
+static void conv2d_run(sl_kernel_ctx *ctx, const sl_tensor *bias, bool relu)
 {
     const sl_tensor *x = sl_kernel_ctx_input(ctx, 0), *f = sl_kernel_ctx_input(ctx, 1);
     conv_geom g;
     if (!conv_geometry(ctx, sl_tensor_shape(x), sl_tensor_shape(f), &g))
         return;
+    if (bias && (sl_tensor_shape(bias)->rank != 1 || sl_tensor_shape(bias)->dims[0] != g.o)) {
+        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "bias must be a vector of the %lld output channels, got %s",
+                           (long long)g.o, sl__k_shape_str(sl_tensor_shape(bias), 0));
+        return;
+    }
     sl_shape os = {.rank = 4, .dims = {g.n, g.oh, g.ow, g.o}};
     sl_tensor *y = sl__k_out(ctx, 0, &os);
     if (!y || g.rows == 0 || g.o == 0)
         return;
     if (g.k == 0) {
         memset(sl_tensor_data(y), 0, sl_tensor_byte_size(y));
+    } else if (use_direct(&g)) {
+        conv2d_direct(ctx, &g, sl_tensor_data(x), sl_tensor_data(f), sl_tensor_data(y),
+                      bias ? sl_tensor_data(bias) : NULL, relu);
         return;
+    } else {
+        conv_job j = {ctx, &g, sl_tensor_data(x), sl_tensor_data(f), NULL, sl_tensor_data(y), tile_rows(&g), NULL};
+        sl__k_blas_init();
+        int64_t tiles = (g.rows + j.tile - 1) / j.tile;
+        sl_threadpool_parallel_for(sl_kernel_ctx_threadpool(ctx), tiles, 1,
+                                   is_pointwise(&g) ? pointwise_shard : conv_fwd_shard, &j);
     }
-    if (use_direct(&g)) {
-        conv2d_direct(ctx, &g, sl_tensor_data(x), sl_tensor_data(f), sl_tensor_data(y));
-        return;
-    }
-    conv_job j = {ctx, &g, sl_tensor_data(x), sl_tensor_data(f), NULL, sl_tensor_data(y), tile_rows(&g), NULL};
-    sl__k_blas_init();
-    int64_t tiles = (g.rows + j.tile - 1) / j.tile;
-    sl_threadpool_parallel_for(sl_kernel_ctx_threadpool(ctx), tiles, 1, is_pointwise(&g) ? pointwise_shard : conv_fwd_shard, &j);
+    if (bias)
+        epilogue_pass(&g, sl_tensor_data(y), sl_tensor_data(bias), relu);
+}
+
+static void conv2d_compute(sl_kernel_ctx *ctx)
+{
+    conv2d_run(ctx, NULL, false);
+}
+
+static void fused_conv2d_compute(sl_kernel_ctx *ctx)
+{
+    bool relu = false;
+    sl_node_attr_bool(sl_kernel_ctx_node(ctx), "relu", &relu);
+    conv2d_run(ctx, sl_kernel_ctx_input(ctx, 2), relu);
 }
 
 /* ---- gradient for the input ------------------------------------------------------- */
@@ -586,6 +633,7 @@ static void conv2d_backprop_filter_compute(sl_kernel_ctx *ctx)
 
 static const sl_kernel_def conv_kernels[] = {
     CONV_K("Conv2D", conv2d_compute),
+    CONV_K("_FusedConv2D", fused_conv2d_compute),
     CONV_K("Conv2DBackpropInput", conv2d_backprop_input_compute),
     CONV_K("Conv2DBackpropFilter", conv2d_backprop_filter_compute),
 };
