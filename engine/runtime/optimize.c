@@ -378,9 +378,10 @@ static const sl_node *aux_placeholder(sl_graph *g, sl_dtype t, int id, int k, sl
     return sl_node_builder_finish(b, st);
 }
 
-/* The _FusedConv2D node standing for conv (+ BiasAdd, + Relu when relu), named after last. */
-static const sl_node *make_fused(sl_graph *g, const sl_node *conv, const sl_node *last, bool relu, int id,
-                                 sl_status *st)
+/* The _FusedConv2D node standing for conv (+ BiasAdd, + Relu when relu, +
+ * the MaxPool pool when not NULL), named after last. */
+static const sl_node *make_fused(sl_graph *g, const sl_node *conv, const sl_node *last, bool relu,
+                                 const sl_node *pool, int id, sl_status *st)
 {
     sl_dtype t;
     if (!sl_node_attr_type(conv, "T", &t))
@@ -407,6 +408,14 @@ static const sl_node *make_fused(sl_graph *g, const sl_node *conv, const sl_node
         sl_node_builder_set_attr_string(b, "padding", p, len);
     sl_node_builder_set_attr_string(b, "data_format", "NHWC", 4);
     sl_node_builder_set_attr_bool(b, "relu", relu);
+    if (pool) {
+        if (sl_node_attr_int_list(pool, "ksize", &l, &nl))
+            sl_node_builder_set_attr_int_list(b, "pool_ksize", l, nl);
+        if (sl_node_attr_int_list(pool, "strides", &l, &nl))
+            sl_node_builder_set_attr_int_list(b, "pool_strides", l, nl);
+        if (sl_node_attr_string(pool, "padding", &p, &len))
+            sl_node_builder_set_attr_string(b, "pool_padding", p, len);
+    }
     return sl_node_builder_finish(b, st);
 }
 
@@ -457,11 +466,22 @@ int sl__plan_fuse_conv(sl__plan *plan, sl_status *st)
                     plan->nodes[r].num_controls == 0 && !named[r];
         if (relu)
             last = r;
+        /* a max pool reading only the chain's end (inference: training's
+         * ReluGrad and MaxPoolGrad read the Relu's output too) */
+        int m = reader[last];
+        const sl_node *pool = NULL;
+        if (!pinned[last] && readers[last] == 1 && op_is(&plan->nodes[m], "MaxPool") &&
+            plan->nodes[m].num_controls == 0 && !named[m] && is_nhwc(plan->nodes[m].node) &&
+            sl_node_attr_list_size(plan->nodes[m].node, "ksize") == 4 &&
+            sl_node_attr_list_size(plan->nodes[m].node, "strides") == 4) {
+            pool = plan->nodes[m].node;
+            last = m;
+        }
         if (!plan->aux && !(plan->aux = sl_graph_new(st))) {
             fused = -1;
             goto out;
         }
-        const sl_node *node = make_fused(plan->aux, pc->node, plan->nodes[last].node, relu, fused, st);
+        const sl_node *node = make_fused(plan->aux, pc->node, plan->nodes[last].node, relu, pool, fused, st);
         if (!node) {
             sl_status_clear(st);
             continue;  /* an attr the builder refused: leave the chain as it is */
@@ -479,6 +499,8 @@ int sl__plan_fuse_conv(sl__plan *plan, sl_status *st)
         pb->removed = true;
         if (relu)
             plan->nodes[r].removed = true;
+        if (pool)
+            plan->nodes[m].removed = true;
         /* readers of the chain's last output read the fused node's */
         for (int i = 0; i < n; i++) {
             sl__plan_node *pn = &plan->nodes[i];

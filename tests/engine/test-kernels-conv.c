@@ -143,6 +143,47 @@ static void check_conv_geom(sl_dtype dt, geom g, sl_threadpool *pool)
             want[i] = 0;
     }
     tk_expect_close(y, want, tol, tol, relu ? "_FusedConv2D relu" : "_FusedConv2D");
+    sl_tensor_unref(y);
+    tk_end(&tg);
+
+    /* and a max pool after them (inference's Conv2D -> BiasAdd -> Relu -> MaxPool) */
+    geom pg = {.n = g.n, .h = g.oh, .w = g.ow, .c = g.o, .kh = tk_int(1, 3), .kw = tk_int(1, 3), .o = g.o,
+               .sh = tk_int(1, 3), .sw = tk_int(1, 3), .dh = 1, .dw = 1, .pad = (int)tk_int(0, 1)};
+    if (fused_runs % 3 == 0)  /* the CNN's */
+        pg.kh = pg.kw = pg.sh = pg.sw = 2, pg.pad = 1;
+    finish_geom(&pg);
+    tk_begin(&tg, "_FusedConv2D", "fused_pool");
+    tk_in(&tg, dt);
+    tk_in(&tg, dt);
+    tk_in(&tg, dt);
+    set_conv_attrs(tg.b, &g);
+    sl_node_builder_set_attr_bool(tg.b, "relu", relu);
+    int64_t pk[4] = {1, pg.kh, pg.kw, 1}, ps[4] = {1, pg.sh, pg.sw, 1};
+    sl_node_builder_set_attr_int_list(tg.b, "pool_ksize", pk, 4);
+    sl_node_builder_set_attr_int_list(tg.b, "pool_strides", ps, 4);
+    sl_node_builder_set_attr_string(tg.b, "pool_padding", pg.pad ? "SAME" : "VALID", pg.pad ? 4 : 5);
+    n = tk_finish(&tg);
+    tk_run_ok(n, inb, &y, pool);
+    sl_shape pys = {.rank = 4, .dims = {g.n, pg.oh, pg.ow, g.o}};
+    tk_expect_shape(y, &pys, "_FusedConv2D pool");
+    double *pwant = sl_malloc(sizeof(double) * (size_t)(sl_shape_num_elements(&pys) + 1));
+    for (int64_t bn = 0; bn < g.n; bn++)
+        for (int64_t i = 0; i < pg.oh; i++)
+            for (int64_t j = 0; j < pg.ow; j++)
+                for (int64_t co = 0; co < g.o; co++) {
+                    double m = -INFINITY;
+                    for (int64_t a = 0; a < pg.kh; a++)
+                        for (int64_t b = 0; b < pg.kw; b++) {
+                            int64_t ih = i * pg.sh - pg.pt + a, iw = j * pg.sw - pg.pl + b;
+                            if (ih < 0 || ih >= g.oh || iw < 0 || iw >= g.ow)
+                                continue;
+                            double v = want[((bn * g.oh + ih) * g.ow + iw) * g.o + co];
+                            m = v > m ? v : m;
+                        }
+                    pwant[((bn * pg.oh + i) * pg.ow + j) * g.o + co] = m;
+                }
+    tk_expect_close(y, pwant, tol, tol, "_FusedConv2D pool");
+    sl_free(pwant);
     sl_free(want);
     sl_tensor_unref(y);
     sl_tensor_unref(bias);
@@ -306,9 +347,11 @@ static void test_conv2d_errors_name_node(void **state)
     tk_end(&tg);
 }
 
-static void check_pool(sl_dtype dt, bool is_max, sl_threadpool *pool)
+/* wide: channel counts past one and several AVX-512 vectors (MaxPool's
+ * float path keeps 16 to 64 channels in registers) */
+static void check_pool(sl_dtype dt, bool is_max, sl_threadpool *pool, bool wide)
 {
-    int64_t n = tk_int(1, 3), h = tk_int(1, 9), w = tk_int(1, 9), c = tk_int(1, 5), kh = tk_int(1, 3),
+    int64_t n = tk_int(1, 3), h = tk_int(1, 9), w = tk_int(1, 9), c = wide ? tk_int(1, 140) : tk_int(1, 5), kh = tk_int(1, 3),
             kw = tk_int(1, 3), sh = tk_int(1, 3), sw = tk_int(1, 3);
     bool same = tk_int(0, 1);
     int64_t oh, ow, pt, pl;
@@ -400,7 +443,9 @@ static void test_pooling_and_gradients(void **state)
     (void)state;
     sl_threadpool *pool = tk_pool(2);
     for (int rep = 0; rep < 40; rep++)
-        check_pool(rep % 3 == 0 ? SL_DTYPE_DOUBLE : SL_DTYPE_FLOAT, rep & 1, rep & 2 ? pool : NULL);
+        check_pool(rep % 3 == 0 ? SL_DTYPE_DOUBLE : SL_DTYPE_FLOAT, rep & 1, rep & 2 ? pool : NULL, false);
+    for (int rep = 0; rep < 24; rep++)
+        check_pool(SL_DTYPE_FLOAT, rep % 3 != 0, rep & 1 ? pool : NULL, true);
     sl_threadpool_free(pool);
 }
 

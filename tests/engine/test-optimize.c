@@ -304,6 +304,24 @@ static sl_graph *conv_chain_graph(void)
     sl_node *relu = tb_unary(g, "Relu", "relu", (sl_output){bias, 0});
     sl_node *one = tb_const_tensor(g, "one", sl_tensor_new_scalar_float(1, st));
     tb_binary(g, "Mul", "out", (sl_output){relu, 0}, (sl_output){one, 0});
+    /* and a second chain conv2 (VALID, so CSE keeps it apart) -> bias2 -> relu2 -> pool (2x2 SAME, as
+     * the CNN's) -> pooled = pool * 1 */
+    sl_node_builder *cb2 = sl_node_builder_new(g, "Conv2D", "conv2");
+    sl_node_builder_add_input(cb2, (sl_output){x, 0});
+    sl_node_builder_add_input(cb2, (sl_output){f, 0});
+    sl_node_builder_set_attr_int_list(cb2, "strides", strides, 4);
+    sl_node_builder_set_attr_string(cb2, "padding", "VALID", 5);
+    sl_node *conv2 = tb_finish(cb2);
+    sl_node *bias2 = tb_binary(g, "BiasAdd", "bias2", (sl_output){conv2, 0}, (sl_output){b, 0});
+    sl_node *relu2 = tb_unary(g, "Relu", "relu2", (sl_output){bias2, 0});
+    sl_node_builder *mp = sl_node_builder_new(g, "MaxPool", "pool");
+    sl_node_builder_add_input(mp, (sl_output){relu2, 0});
+    int64_t k2[4] = {1, 2, 2, 1};
+    sl_node_builder_set_attr_int_list(mp, "ksize", k2, 4);
+    sl_node_builder_set_attr_int_list(mp, "strides", k2, 4);
+    sl_node_builder_set_attr_string(mp, "padding", "SAME", 4);
+    sl_node *pool = tb_finish(mp);
+    tb_binary(g, "Mul", "pooled", (sl_output){pool, 0}, (sl_output){one, 0});
     sl_status_free(st);
     return g;
 }
@@ -356,6 +374,10 @@ static void test_conv_bias_relu_fusion(void **state)
     check_fusion(g, (const char *[]){"bias", "out"}, 2, 1);  /* bias fetched: conv + bias only */
     check_fusion(g, (const char *[]){"conv", "out"}, 2, 0);  /* conv fetched: nothing */
     check_fusion(g, (const char *[]){"out", "relu", "bias"}, 3, 1);
+    check_fusion(g, (const char *[]){"pooled"}, 1, 1);                  /* conv2 .. pool fused */
+    check_fusion(g, (const char *[]){"pool", "out"}, 2, 2);
+    check_fusion(g, (const char *[]){"pooled", "relu2"}, 2, 1);         /* relu2 fetched: pool not fused */
+    check_fusion(g, (const char *[]){"pooled", "bias2", "out"}, 3, 2);  /* conv2 + bias2 only */
     sl_graph_free(g);
 }
 

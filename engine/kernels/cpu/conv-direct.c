@@ -240,7 +240,7 @@ static AVX512 void forward_unpadded(const sl_dconv *d, int64_t p0, int64_t p1)
             __mmask16 last = tail_mask(rem, J);
             for (int64_t q = 0; q < np; q += R) {
                 int nr = np - q < R ? (int)(np - q) : R;
-                fns[J - 1](d->x, base + q, toff, taps, C, d->f + o0, O, last, d->y + (pc + q) * O + o0, nr,
+                fns[J - 1](d->x, base + q, toff, taps, C, d->f + o0, O, last, d->y + (pc + q - d->y_p0) * O + o0, nr,
                            d->bias ? d->bias + o0 : NULL, d->relu);
             }
         }
@@ -270,7 +270,7 @@ AVX512 void sl__dconv_forward(const sl_dconv *d, int64_t p0, int64_t p1)
             __mmask16 last = tail_mask(rem, J);
             for (int64_t q = 0; q < np; q += R) {
                 int nr = np - q < R ? (int)(np - q) : R;
-                float *y = d->y + (pc + q) * d->o + o0;
+                float *y = d->y + (pc + q - d->y_p0) * d->o + o0;
                 const float *bias = d->bias ? d->bias + o0 : NULL;
                 switch (J) {
                 case 4: fwd_tile_4(d, px + q, d->f + o0, last, y, nr, bias); break;

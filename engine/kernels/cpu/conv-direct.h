@@ -20,7 +20,8 @@ typedef struct sl_dconv {
     int64_t pt, pl;          /* padding before; may be negative (a crop) */
     const float *zeros;      /* cin zeros */
     const float *f;          /* forward: filter [kh * kw * cin, o] */
-    float *y;                /* forward: output [n * oh * ow, o] */
+    float *y;                /* forward: output [n * oh * ow, o], from pixel y_p0 on */
+    int64_t y_p0;            /* forward: the pixel y[0] holds (0: y is the whole output) */
     const float *dy;         /* filter gradient: output gradient [n * oh * ow, o] */
     const float *bias;       /* forward: NULL, or [o] added to every output pixel */
     bool relu;               /* forward: max(0, .) after the bias */
