@@ -98,13 +98,14 @@ TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mm
                           const float *bias, const int R, const int J)
 {
     const bool relu = d->relu;
+    const int64_t ld = d->ldo ? d->ldo : d->o;
     __m512 acc[12][4];
 #pragma GCC unroll 12
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
         for (int j = 0; j < J; j++)
             acc[r][j] = _mm512_setzero_ps();
-    const int64_t C = d->cin, O = d->o;
+    const int64_t C = d->cin, O = ld;
     for (int64_t a = 0; a < d->kh; a++) {
         for (int64_t b = 0; b < d->kw; b++) {
             const float *xr[12];
@@ -270,7 +271,7 @@ AVX512 void sl__dconv_forward(const sl_dconv *d, int64_t p0, int64_t p1)
             __mmask16 last = tail_mask(rem, J);
             for (int64_t q = 0; q < np; q += R) {
                 int nr = np - q < R ? (int)(np - q) : R;
-                float *y = d->y + (pc + q - d->y_p0) * d->o + o0;
+                float *y = d->y + (pc + q - d->y_p0) * (d->ldo ? d->ldo : d->o) + o0;
                 const float *bias = d->bias ? d->bias + o0 : NULL;
                 switch (J) {
                 case 4: fwd_tile_4(d, px + q, d->f + o0, last, y, nr, bias); break;

@@ -21,7 +21,8 @@ typedef struct sl_dconv {
     const float *zeros;      /* cin zeros */
     const float *f;          /* forward: filter [kh * kw * cin, o] */
     float *y;                /* forward: output [n * oh * ow, o], from pixel y_p0 on */
-    int64_t y_p0;            /* forward: the pixel y[0] holds (0: y is the whole output) */
+    int64_t y_p0;
+    int64_t ldo;             /* forward: row stride of f and y (0: o); MatMul's column blocks */            /* forward: the pixel y[0] holds (0: y is the whole output) */
     const float *dy;         /* filter gradient: output gradient [n * oh * ow, o] */
     const float *bias;       /* forward: NULL, or [o] added to every output pixel */
     bool relu;               /* forward: max(0, .) after the bias */
