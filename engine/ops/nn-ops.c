@@ -133,6 +133,26 @@ static sl_code conv2d_shape(sl_shape_ctx *ctx)
     return SL_OK;
 }
 
+/* _FusedConv2D: the convolution's shape, pooled when pool_ksize is set. */
+static sl_code fused_conv2d_shape(sl_shape_ctx *ctx)
+{
+    const sl_node *n = sl_shape_ctx_node(ctx);
+    const int64_t *k;
+    int nk = 0;
+    if (!sl_node_attr_int_list(n, "pool_ksize", &k, &nk) || nk == 0)
+        return conv2d_shape(ctx);
+    if (sl__shape_require_rank(ctx, 0, 4) || sl__shape_require_rank(ctx, 1, 4))
+        return SL_INVALID_ARGUMENT;
+    sl_shape out = {.rank = 4, .dims = {-1, -1, -1, -1}};
+    const sl_shape *x = sl_shape_ctx_input(ctx, 0), *f = sl_shape_ctx_input(ctx, 1);
+    if (x->rank == 4)
+        out.dims[0] = x->dims[0];
+    if (f->rank == 4)
+        out.dims[3] = f->dims[3];
+    sl_shape_ctx_set_output(ctx, 0, &out);
+    return SL_OK;
+}
+
 static sl_code pool_shape(sl_shape_ctx *ctx)
 {
     const sl_node *n = sl_shape_ctx_node(ctx);
@@ -218,6 +238,12 @@ static const sl_op_spec nn_ops[] = {
      .shape_fn = sparse_xent_shape, .summary = "cross-entropy of softmax(features) against class indices"},
     {.name = "Conv2D", .inputs = {"input: T", "filter: T"}, .outputs = {"output: T"},
      .attrs = {CONV_ATTRS}, .shape_fn = conv2d_shape, .summary = "2-D convolution"},
+    {.name = "_FusedConv2D", .inputs = {"input: T", "filter: T", "bias: T"}, .outputs = {"output: T"},
+     .attrs = {CONV_ATTRS, "relu: bool = false", "pool_ksize: list(int) = []", "pool_strides: list(int) = []",
+               "pool_padding: {'SAME', 'VALID'} = 'VALID'"},
+     .shape_fn = fused_conv2d_shape,
+     .summary = "Conv2D, BiasAdd, optionally Relu and then MaxPool (pool_ksize set) in one pass (made by the "
+                "runtime's fusion pass, NHWC)"},
     {.name = "Conv2DBackpropInput", .inputs = {"input_sizes: int32", "filter: T", "out_backprop: T"},
      .outputs = {"output: T"}, .attrs = {CONV_ATTRS}, .shape_fn = input_sizes_shape,
      .summary = "gradient of Conv2D for its input"},

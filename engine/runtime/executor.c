@@ -215,6 +215,7 @@ struct sl_executor {
     int num_fetches;
     sl__plan_input *fetches;  /* copied from the plan */
     bool on_gpu;       /* kernels are the GPU's: inputs moved, fetches copied back */
+    sl_graph *aux;     /* the plan's nodes made by passes (fused ops), owned */
 };
 
 int sl__executor_num_nodes(const sl_executor *ex) { return ex->num_items - 1; }
@@ -244,6 +245,7 @@ void sl__executor_free(sl_executor *ex)
     sl_free(ex->fetch_refs);
     sl_free(ex->roots);
     sl_free(ex->fetches);
+    sl_graph_free(ex->aux);
     sl_free(ex);
 }
 
@@ -383,6 +385,8 @@ sl_executor *sl__executor_new_on(sl__plan *plan, const char *device_type, sl_sta
     int n = plan->num_nodes + 1, feed = plan->num_nodes;
     ex->num_items = n;
     ex->on_gpu = !strcmp(device_type, SL_DEVICE_GPU);
+    ex->aux = plan->aux;  /* items point at its nodes */
+    plan->aux = NULL;
     ex->num_feeds = plan->num_feeds;
     ex->num_fetches = plan->num_fetches;
     ex->items = sl_calloc((size_t)n, sizeof(*ex->items));

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,6 +353,177 @@ int sl__plan_cse(sl__plan *plan, sl_status *st)
     sl_free(table);
     sl_free(hashes);
     return merged;
+}
+
+/* ---- Conv2D + BiasAdd (+ Relu) fusion -------------------------------------------- */
+
+static bool is_nhwc(const sl_node *n)
+{
+    const char *f;
+    size_t len;
+    return !sl_node_attr_string(n, "data_format", &f, &len) || (len == 4 && !memcmp(f, "NHWC", 4));
+}
+
+static bool op_is(const sl__plan_node *pn, const char *op)
+{
+    return !pn->removed && !pn->folded && !strcmp(sl_node_op_type(pn->node), op);
+}
+
+static const sl_node *aux_placeholder(sl_graph *g, sl_dtype t, int id, int k, sl_status *st)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "_fuse%d_in%d", id, k);
+    sl_node_builder *b = sl_node_builder_new(g, "Placeholder", name);
+    sl_node_builder_set_attr_type(b, "dtype", t);
+    return sl_node_builder_finish(b, st);
+}
+
+/* The _FusedConv2D node standing for conv (+ BiasAdd, + Relu when relu, +
+ * the MaxPool pool when not NULL), named after last. */
+static const sl_node *make_fused(sl_graph *g, const sl_node *conv, const sl_node *last, bool relu,
+                                 const sl_node *pool, int id, sl_status *st)
+{
+    sl_dtype t;
+    if (!sl_node_attr_type(conv, "T", &t))
+        return NULL;
+    const sl_node *in[3];
+    for (int k = 0; k < 3; k++)
+        if (!(in[k] = aux_placeholder(g, t, id, k, st)))
+            return NULL;
+    sl_node_builder *b = sl_node_builder_new(g, "_FusedConv2D", sl_node_name(last));
+    for (int k = 0; k < 3; k++)
+        sl_node_builder_add_input(b, (sl_output){(sl_node *)in[k], 0});
+    sl_node_builder_set_attr_type(b, "T", t);
+    const int64_t *l;
+    int nl;
+    if (sl_node_attr_int_list(conv, "strides", &l, &nl))
+        sl_node_builder_set_attr_int_list(b, "strides", l, nl);
+    if (sl_node_attr_int_list(conv, "dilations", &l, &nl))
+        sl_node_builder_set_attr_int_list(b, "dilations", l, nl);
+    if (sl_node_attr_int_list(conv, "explicit_paddings", &l, &nl))
+        sl_node_builder_set_attr_int_list(b, "explicit_paddings", l, nl);
+    const char *p;
+    size_t len;
+    if (sl_node_attr_string(conv, "padding", &p, &len))
+        sl_node_builder_set_attr_string(b, "padding", p, len);
+    sl_node_builder_set_attr_string(b, "data_format", "NHWC", 4);
+    sl_node_builder_set_attr_bool(b, "relu", relu);
+    if (pool) {
+        if (sl_node_attr_int_list(pool, "ksize", &l, &nl))
+            sl_node_builder_set_attr_int_list(b, "pool_ksize", l, nl);
+        if (sl_node_attr_int_list(pool, "strides", &l, &nl))
+            sl_node_builder_set_attr_int_list(b, "pool_strides", l, nl);
+        if (sl_node_attr_string(pool, "padding", &p, &len))
+            sl_node_builder_set_attr_string(b, "pool_padding", p, len);
+    }
+    return sl_node_builder_finish(b, st);
+}
+
+int sl__plan_fuse_conv(sl__plan *plan, sl_status *st)
+{
+    int n = plan->num_nodes, fused = 0;
+    /* per node: readers of its outputs (data edges), and whether a fetch,
+     * a target or a control edge names it */
+    int *readers = sl_calloc((size_t)n + 1, sizeof(int)), *reader = sl_calloc((size_t)n + 1, sizeof(int));
+    bool *pinned = sl_calloc((size_t)n + 1, sizeof(bool)), *named = sl_calloc((size_t)n + 1, sizeof(bool));
+    if (!readers || !reader || !pinned || !named) {
+        sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory fusing convolutions");
+        fused = -1;
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        const sl__plan_node *pn = &plan->nodes[i];
+        if (pn->removed)
+            continue;
+        for (int k = 0; k < pn->num_inputs; k++)
+            if (pn->inputs[k].src >= 0) {
+                readers[pn->inputs[k].src]++;
+                reader[pn->inputs[k].src] = i;
+            }
+        for (int k = 0; k < pn->num_controls; k++)
+            pinned[pn->controls[k]] = named[pn->controls[k]] = true;
+    }
+    /* pinned: its output is needed as it is; named: it must stay a node */
+    for (int f = 0; f < plan->num_fetches; f++)
+        if (plan->fetches[f].src >= 0)
+            pinned[plan->fetches[f].src] = true;
+    for (int t = 0; t < plan->num_targets; t++)
+        pinned[plan->targets[t]] = named[plan->targets[t]] = true;
+    for (int c = 0; c < n; c++) {
+        sl__plan_node *pc = &plan->nodes[c];
+        if (!op_is(pc, "Conv2D") || !is_nhwc(pc->node) || pinned[c] || readers[c] != 1)
+            continue;
+        sl_dtype t = sl_dtype_base(sl_node_output_type(pc->node, 0));
+        if (t != SL_DTYPE_FLOAT && t != SL_DTYPE_DOUBLE)
+            continue;
+        int b = reader[c];
+        sl__plan_node *pb = &plan->nodes[b];
+        if (!op_is(pb, "BiasAdd") || !is_nhwc(pb->node) || pb->num_controls || named[b] ||
+            pb->inputs[0].src != c || pb->inputs[1].src == c)
+            continue;
+        int last = b, r = reader[b];
+        bool relu = !pinned[b] && readers[b] == 1 && op_is(&plan->nodes[r], "Relu") &&
+                    plan->nodes[r].num_controls == 0 && !named[r];
+        if (relu)
+            last = r;
+        /* a max pool reading only the chain's end (inference: training's
+         * ReluGrad and MaxPoolGrad read the Relu's output too) */
+        int m = reader[last];
+        const sl_node *pool = NULL;
+        if (!pinned[last] && readers[last] == 1 && op_is(&plan->nodes[m], "MaxPool") &&
+            plan->nodes[m].num_controls == 0 && !named[m] && is_nhwc(plan->nodes[m].node) &&
+            sl_node_attr_list_size(plan->nodes[m].node, "ksize") == 4 &&
+            sl_node_attr_list_size(plan->nodes[m].node, "strides") == 4) {
+            pool = plan->nodes[m].node;
+            last = m;
+        }
+        if (!plan->aux && !(plan->aux = sl_graph_new(st))) {
+            fused = -1;
+            goto out;
+        }
+        const sl_node *node = make_fused(plan->aux, pc->node, plan->nodes[last].node, relu, pool, fused, st);
+        if (!node) {
+            sl_status_clear(st);
+            continue;  /* an attr the builder refused: leave the chain as it is */
+        }
+        sl__plan_input *in = sl_realloc(pc->inputs, 3 * sizeof(*in));
+        if (!in) {
+            sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory fusing convolutions");
+            fused = -1;
+            goto out;
+        }
+        in[2] = pb->inputs[1];
+        pc->inputs = in;
+        pc->num_inputs = 3;
+        pc->node = node;
+        pb->removed = true;
+        if (relu)
+            plan->nodes[r].removed = true;
+        if (pool)
+            plan->nodes[m].removed = true;
+        /* readers of the chain's last output read the fused node's */
+        for (int i = 0; i < n; i++) {
+            sl__plan_node *pn = &plan->nodes[i];
+            for (int k = 0; k < pn->num_inputs; k++)
+                if (pn->inputs[k].src == last)
+                    pn->inputs[k] = (sl__plan_input){c, 0};
+        }
+        for (int f = 0; f < plan->num_fetches; f++)
+            if (plan->fetches[f].src == last)
+                plan->fetches[f] = (sl__plan_input){c, 0};
+        /* counts of the chain's end move to c */
+        readers[c] = readers[last];
+        reader[c] = reader[last];
+        pinned[c] = pinned[last];
+        named[c] = named[last];
+        fused++;
+    }
+out:
+    sl_free(readers);
+    sl_free(reader);
+    sl_free(pinned);
+    sl_free(named);
+    return fused;
 }
 
 sl_code sl__plan_optimize(sl__plan *plan, bool cse, bool fold, bool prune, sl__pass_counts *counts,

@@ -27,6 +27,7 @@ void sl__plan_free(sl__plan *plan)
     sl_free(plan->feeds);
     sl_free(plan->fetches);
     sl_free(plan->targets);
+    sl_graph_free(plan->aux);
     sl_free(plan);
 }
 

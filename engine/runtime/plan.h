@@ -38,6 +38,7 @@ typedef struct sl__plan {
     sl__plan_input *fetches;
     int num_targets;
     int *targets;              /* plan node indexes */
+    sl_graph *aux;             /* nodes made by passes (fused ops), owned; the executor takes it */
 } sl__plan;
 
 /* Builds the plan of the nodes that fetches and targets need, cutting at
@@ -52,6 +53,13 @@ void sl__plan_free(sl__plan *plan);
  * changed, or -1 with the status set on OOM. */
 int sl__plan_fold_constants(sl__plan *plan, sl_status *status);
 int sl__plan_cse(sl__plan *plan, sl_status *status);
+/* Fuses Conv2D -> BiasAdd (-> Relu) chains whose intermediate outputs
+ * nothing else reads into one _FusedConv2D node (made in plan->aux), for a
+ * CPU-only plan: the bias and the activation are applied as the
+ * convolution's output is stored, saving two passes over it.  Marks the
+ * absorbed nodes removed (sl__plan_prune compacts them).  Returns the
+ * number of chains fused, or -1 with the status set. */
+int sl__plan_fuse_conv(sl__plan *plan, sl_status *status);
 /* Drops nodes that no fetch or target needs any more (and nodes marked
  * removed) and renumbers.  Returns the number dropped. */
 int sl__plan_prune(sl__plan *plan, sl_status *status);
@@ -61,6 +69,7 @@ typedef struct sl__pass_counts {
     int folded;
     int merged;
     int pruned;
+    int fused;
 } sl__pass_counts;
 
 /* Runs the passes a session's options leave on, in order: CSE (first, so

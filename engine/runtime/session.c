@@ -365,8 +365,17 @@ static sl_executor *prepare(sl_session *s, const sl_output *feeds, int nf, const
     if (!plan)
         return NULL;
     sl_executor *ex = NULL;
-    if (sl__plan_optimize(plan, !s->opts.disable_cse, !s->opts.disable_constant_folding, !s->opts.disable_pruning,
-                          pc, st) == SL_OK)
+    sl_code code = sl__plan_optimize(plan, !s->opts.disable_cse, !s->opts.disable_constant_folding,
+                                     !s->opts.disable_pruning, pc, st);
+    /* one device (the CPU): fuse convolutions with their bias and Relu */
+    if (code == SL_OK && !s->opts.disable_pruning && !s->opts.disable_constant_folding && !getenv("SLUICE_NO_FUSION")) {
+        int nfused = sl__plan_fuse_conv(plan, st);
+        if (nfused < 0 || (nfused > 0 && sl__plan_prune(plan, st) < 0))
+            code = sl_status_code(st);
+        else
+            pc->fused += nfused;
+    }
+    if (code == SL_OK)
         ex = sl__executor_new(plan, st);
     sl__plan_free(plan);
     return ex;
@@ -412,7 +421,7 @@ static cache_entry *get_executor(sl_session *s, const char *key, const sl_output
     *hit = ce != NULL;
     if (ce)
         return ce;
-    sl__pass_counts pc = {0, 0, 0};
+    sl__pass_counts pc = {0, 0, 0, 0};
     sl_executor *ex = NULL;
     sl__multi_exec *multi = NULL;
     if (s->num_devices > 1) {
@@ -440,6 +449,7 @@ static cache_entry *get_executor(sl_session *s, const char *key, const sl_output
         s->counters.nodes_folded += pc.folded;
         s->counters.nodes_merged += pc.merged;
         s->counters.nodes_pruned += pc.pruned;
+        s->counters.chains_fused += pc.fused;
         ce = ne;
         ne = NULL;
         k = NULL;

@@ -119,8 +119,74 @@ static void check_conv_geom(sl_dtype dt, geom g, sl_threadpool *pool)
     double *want = sl_calloc((size_t)sl_shape_num_elements(&ys) + 1, sizeof(double));
     FOR_TERMS(&g, want[yi] += tk_get(x, xi) * tk_get(f, fi))
     tk_expect_close(y, want, tol, tol, "Conv2D");
+    sl_tensor_unref(y);
+    tk_end(&tg);
+
+    /* the same with the bias and (on every other run) the Relu fused in */
+    static int fused_runs;
+    bool relu = fused_runs++ & 1;
+    sl_shape bs = {.rank = 1, .dims = {g.o}};
+    sl_tensor *bias = tk_random(dt, bs, -1, 1);
+    tk_begin(&tg, "_FusedConv2D", "fused");
+    tk_in(&tg, dt);
+    tk_in(&tg, dt);
+    tk_in(&tg, dt);
+    set_conv_attrs(tg.b, &g);
+    sl_node_builder_set_attr_bool(tg.b, "relu", relu);
+    n = tk_finish(&tg);
+    const sl_tensor *inb[] = {x, f, bias};
+    tk_run_ok(n, inb, &y, pool);
+    tk_expect_shape(y, &ys, "_FusedConv2D");
+    for (int64_t i = 0; i < sl_shape_num_elements(&ys); i++) {
+        want[i] += tk_get(bias, i % g.o);
+        if (relu && want[i] < 0)
+            want[i] = 0;
+    }
+    tk_expect_close(y, want, tol, tol, relu ? "_FusedConv2D relu" : "_FusedConv2D");
+    sl_tensor_unref(y);
+    tk_end(&tg);
+
+    /* and a max pool after them (inference's Conv2D -> BiasAdd -> Relu -> MaxPool) */
+    geom pg = {.n = g.n, .h = g.oh, .w = g.ow, .c = g.o, .kh = tk_int(1, 3), .kw = tk_int(1, 3), .o = g.o,
+               .sh = tk_int(1, 3), .sw = tk_int(1, 3), .dh = 1, .dw = 1, .pad = (int)tk_int(0, 1)};
+    if (fused_runs % 3 == 0)  /* the CNN's */
+        pg.kh = pg.kw = pg.sh = pg.sw = 2, pg.pad = 1;
+    finish_geom(&pg);
+    tk_begin(&tg, "_FusedConv2D", "fused_pool");
+    tk_in(&tg, dt);
+    tk_in(&tg, dt);
+    tk_in(&tg, dt);
+    set_conv_attrs(tg.b, &g);
+    sl_node_builder_set_attr_bool(tg.b, "relu", relu);
+    int64_t pk[4] = {1, pg.kh, pg.kw, 1}, ps[4] = {1, pg.sh, pg.sw, 1};
+    sl_node_builder_set_attr_int_list(tg.b, "pool_ksize", pk, 4);
+    sl_node_builder_set_attr_int_list(tg.b, "pool_strides", ps, 4);
+    sl_node_builder_set_attr_string(tg.b, "pool_padding", pg.pad ? "SAME" : "VALID", pg.pad ? 4 : 5);
+    n = tk_finish(&tg);
+    tk_run_ok(n, inb, &y, pool);
+    sl_shape pys = {.rank = 4, .dims = {g.n, pg.oh, pg.ow, g.o}};
+    tk_expect_shape(y, &pys, "_FusedConv2D pool");
+    double *pwant = sl_malloc(sizeof(double) * (size_t)(sl_shape_num_elements(&pys) + 1));
+    for (int64_t bn = 0; bn < g.n; bn++)
+        for (int64_t i = 0; i < pg.oh; i++)
+            for (int64_t j = 0; j < pg.ow; j++)
+                for (int64_t co = 0; co < g.o; co++) {
+                    double m = -INFINITY;
+                    for (int64_t a = 0; a < pg.kh; a++)
+                        for (int64_t b = 0; b < pg.kw; b++) {
+                            int64_t ih = i * pg.sh - pg.pt + a, iw = j * pg.sw - pg.pl + b;
+                            if (ih < 0 || ih >= g.oh || iw < 0 || iw >= g.ow)
+                                continue;
+                            double v = want[((bn * g.oh + ih) * g.ow + iw) * g.o + co];
+                            m = v > m ? v : m;
+                        }
+                    pwant[((bn * pg.oh + i) * pg.ow + j) * g.o + co] = m;
+                }
+    tk_expect_close(y, pwant, tol, tol, "_FusedConv2D pool");
+    sl_free(pwant);
     sl_free(want);
     sl_tensor_unref(y);
+    sl_tensor_unref(bias);
     tk_end(&tg);
 
     /* gradient for the input */
@@ -202,6 +268,14 @@ static void run_wide_cases(void)
         {1, 5, 11, 9, 3, 2, 65, 1, 3, 2, 1, .pad = 0},   /* mixed */
         {0, 5, 5, 16, 3, 3, 16, 1, 1, 1, 1, .pad = 1},   /* empty batch */
         {2, 2, 2, 16, 3, 3, 16, 1, 1, 1, 1, .pad = 0},   /* window larger than the input */
+        /* few input channels: the forward copies the input into a zero border */
+        {2, 28, 28, 1, 5, 5, 32, 1, 1, 1, 1, .pad = 1},  /* the Deep MNIST conv1 */
+        {3, 13, 11, 1, 5, 5, 32, 1, 1, 1, 1, .pad = 1},  /* odd sizes */
+        {2, 13, 11, 1, 5, 3, 70, 2, 3, 1, 1, .pad = 1},  /* strided SAME, three column blocks */
+        {2, 12, 9, 1, 4, 5, 17, 1, 2, 1, 1, .pad = 0},   /* VALID, even window */
+        {2, 10, 11, 3, 3, 3, 48, 1, 1, 2, 2, .pad = 1},  /* cin 3, dilated */
+        {1, 9, 10, 2, 7, 7, 64, 2, 2, 1, 1, .pad = 1},   /* window past both sides */
+        {2, 3, 4, 1, 5, 5, 8, 1, 1, 1, 1, .pad = 1},     /* window larger than the input, SAME */
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
         geom g = fixed[i];
@@ -212,6 +286,20 @@ static void run_wide_cases(void)
     geom ex = {2, 6, 7, 20, 3, 3, 24, 1, 1, 1, 1, .pad = 2, .ep = {0, 0, 3, 0, 0, 4, 0, 0}};  /* pad > window */
     finish_geom(&ex);
     check_conv_geom(SL_DTYPE_FLOAT, ex, pool);
+    geom ex1 = {2, 6, 7, 1, 3, 4, 24, 1, 2, 1, 1, .pad = 2, .ep = {0, 0, 2, 1, 0, 3, 0, 0}};  /* cin 1, explicit */
+    finish_geom(&ex1);
+    check_conv_geom(SL_DTYPE_FLOAT, ex1, NULL);
+    check_conv_geom(SL_DTYPE_FLOAT, ex1, pool);
+    for (int rep = 0; rep < 16; rep++) {  /* few input channels, random windows, strides, dilations, padding */
+        geom g = random_geom(false, true);
+        g.c = tk_int(1, 3);
+        g.kh = tk_int(1, 6);
+        g.kw = tk_int(1, 6);
+        g.h = tk_int(1, 17);
+        g.w = tk_int(1, 17);
+        finish_geom(&g);
+        check_conv_geom(SL_DTYPE_FLOAT, g, rep & 1 ? pool : NULL);
+    }
     for (int rep = 0; rep < 24; rep++)
         check_conv_geom(SL_DTYPE_FLOAT, random_geom(rep % 5 == 0, true), rep & 1 ? pool : NULL);
     sl_threadpool_free(pool);
@@ -259,9 +347,11 @@ static void test_conv2d_errors_name_node(void **state)
     tk_end(&tg);
 }
 
-static void check_pool(sl_dtype dt, bool is_max, sl_threadpool *pool)
+/* wide: channel counts past one and several AVX-512 vectors (MaxPool's
+ * float path keeps 16 to 64 channels in registers) */
+static void check_pool(sl_dtype dt, bool is_max, sl_threadpool *pool, bool wide)
 {
-    int64_t n = tk_int(1, 3), h = tk_int(1, 9), w = tk_int(1, 9), c = tk_int(1, 5), kh = tk_int(1, 3),
+    int64_t n = tk_int(1, 3), h = tk_int(1, 9), w = tk_int(1, 9), c = wide ? tk_int(1, 140) : tk_int(1, 5), kh = tk_int(1, 3),
             kw = tk_int(1, 3), sh = tk_int(1, 3), sw = tk_int(1, 3);
     bool same = tk_int(0, 1);
     int64_t oh, ow, pt, pl;
@@ -353,7 +443,9 @@ static void test_pooling_and_gradients(void **state)
     (void)state;
     sl_threadpool *pool = tk_pool(2);
     for (int rep = 0; rep < 40; rep++)
-        check_pool(rep % 3 == 0 ? SL_DTYPE_DOUBLE : SL_DTYPE_FLOAT, rep & 1, rep & 2 ? pool : NULL);
+        check_pool(rep % 3 == 0 ? SL_DTYPE_DOUBLE : SL_DTYPE_FLOAT, rep & 1, rep & 2 ? pool : NULL, false);
+    for (int rep = 0; rep < 24; rep++)
+        check_pool(SL_DTYPE_FLOAT, rep % 3 != 0, rep & 1 ? pool : NULL, true);
     sl_threadpool_free(pool);
 }
 

@@ -250,6 +250,49 @@ static void test_binary_ops_broadcast_like_numpy(void **state)
     sl_threadpool_free(pool);
 }
 
+/* Mul by a single 1 that does not broadcast the other operand forwards it
+ * (dropout's inference path); a 1 that broadcasts, or a 1.5, computes. */
+static void test_mul_by_one_forwards(void **state)
+{
+    (void)state;
+    tk_graph tg;
+    tk_begin(&tg, "Mul", "m");
+    tk_in(&tg, SL_DTYPE_FLOAT);
+    tk_in(&tg, SL_DTYPE_FLOAT);
+    sl_node *n = tk_finish(&tg);
+    sl_tensor *x = tk_random(SL_DTYPE_FLOAT, sl_shape_matrix(3, 5), -2, 2);
+    sl_shape s11 = {.rank = 2, .dims = {1, 1}}, s111 = {.rank = 3, .dims = {2, 1, 1}};
+    sl_tensor *one = tk_tensor(SL_DTYPE_FLOAT, s11), *one3 = tk_tensor(SL_DTYPE_FLOAT, s111),
+              *half = tk_tensor(SL_DTYPE_FLOAT, s11);
+    *(float *)sl_tensor_data(one) = 1.0f;
+    ((float *)sl_tensor_data(one3))[0] = ((float *)sl_tensor_data(one3))[1] = 1.0f;
+    *(float *)sl_tensor_data(half) = 1.5f;
+    for (int order = 0; order < 2; order++) {
+        const sl_tensor *in[] = {order ? one : x, order ? x : one};
+        sl_tensor *z = NULL;
+        tk_run_ok(n, in, &z, NULL);
+        assert_ptr_equal(sl_tensor_data(z), sl_tensor_data(x));  /* forwarded */
+        sl_tensor_unref(z);
+        const sl_tensor *in2[] = {order ? half : x, order ? x : half};
+        tk_run_ok(n, in2, &z, NULL);
+        assert_ptr_not_equal(sl_tensor_data(z), sl_tensor_data(x));
+        for (int i = 0; i < 15; i++)
+            assert_true(((float *)sl_tensor_data(z))[i] == ((float *)sl_tensor_data(x))[i] * 1.5f);
+        sl_tensor_unref(z);
+        const sl_tensor *in3[] = {order ? one3 : x, order ? x : one3};  /* broadcasts x to [2, 3, 5] */
+        tk_run_ok(n, in3, &z, NULL);
+        assert_int_equal(sl_tensor_num_elements(z), 30);
+        for (int i = 0; i < 30; i++)
+            assert_true(((float *)sl_tensor_data(z))[i] == ((float *)sl_tensor_data(x))[i % 15]);
+        sl_tensor_unref(z);
+    }
+    sl_tensor_unref(x);
+    sl_tensor_unref(one);
+    sl_tensor_unref(one3);
+    sl_tensor_unref(half);
+    tk_end(&tg);
+}
+
 static void test_add_shape_mismatch_names_node(void **state)
 {
     (void)state;
@@ -553,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_unary_ops_match_reference),
         cmocka_unit_test(test_binary_ops_broadcast_like_numpy),
         cmocka_unit_test(test_add_shape_mismatch_names_node),
+        cmocka_unit_test(test_mul_by_one_forwards),
         cmocka_unit_test(test_integer_division_by_zero_fails),
         cmocka_unit_test(test_integer_extremes_wrap_without_trapping),
         cmocka_unit_test(test_add_n_sums_inputs),

@@ -58,6 +58,43 @@ static void test_matmul_matches_naive_product(void **state)
     sl_threadpool_free(pool);
 }
 
+/* float products without transposes, few rows, K in [64, 1024], N >= 64 go
+ * to the direct AVX-512 kernel (a 1x1 convolution; column blocks on a pool
+ * read B and write C with a row stride): check sizes on both sides of
+ * those limits, partial tiles and column blocks included. */
+static void test_matmul_direct_path_shapes(void **state)
+{
+    (void)state;
+    sl_threadpool *pool = tk_pool(2);
+    static const int64_t ms[] = {1, 7, 64, 97, 300, 513}, ks[] = {63, 64, 100, 784, 1024, 1025},
+                         ns[] = {63, 64, 70, 130, 512};
+    for (int rep = 0; rep < 18; rep++) {
+        int64_t m = ms[rep % 6], k = ks[(rep / 2) % 6], nn = ns[(rep * 7) % 5];
+        sl_tensor *a = tk_random(SL_DTYPE_FLOAT, sl_shape_matrix(m, k), -1, 1);
+        sl_tensor *b = tk_random(SL_DTYPE_FLOAT, sl_shape_matrix(k, nn), -1, 1);
+        char msg[256];
+        sl_code rc;
+        sl_tensor *c = run_matmul("MatMul", a, b, false, false, rep & 1 ? pool : NULL, msg, &rc);
+        if (rc != SL_OK)
+            fail_msg("%s", msg);
+        sl_shape want_s = sl_shape_matrix(m, nn);
+        tk_expect_shape(c, &want_s, "MatMul");
+        double *want = sl_calloc((size_t)(m * nn) + 1, sizeof(double));
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t p = 0; p < k; p++) {
+                double av = tk_get(a, i * k + p);
+                for (int64_t j = 0; j < nn; j++)
+                    want[i * nn + j] += av * tk_get(b, p * nn + j);
+            }
+        tk_expect_close(c, want, 1e-5, 1e-5 * (double)(k + 1), "MatMul direct");
+        sl_free(want);
+        sl_tensor_unref(a);
+        sl_tensor_unref(b);
+        sl_tensor_unref(c);
+    }
+    sl_threadpool_free(pool);
+}
+
 static void test_matmul_inner_mismatch_is_an_error(void **state)
 {
     (void)state;
@@ -302,6 +339,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul_matches_naive_product),
+        cmocka_unit_test(test_matmul_direct_path_shapes),
         cmocka_unit_test(test_matmul_inner_mismatch_is_an_error),
         cmocka_unit_test(test_batch_matmul_broadcasts_batches),
         cmocka_unit_test(test_reductions_over_any_axes),

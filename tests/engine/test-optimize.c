@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -276,12 +278,116 @@ static void test_fixture_lstm_unchanged(void **state)
     sl_status_free(st);
 }
 
+/* x [2, 9, 7, 3] -> conv (3x3 SAME, 5 filters) -> bias (BiasAdd) -> relu,
+ * and relu -> out = relu * 1 (a reader of the chain's end). */
+static sl_graph *conv_chain_graph(void)
+{
+    sl_status *st = sl_status_new();
+    sl_graph *g = sl_graph_new(st);
+    sl_node_builder *pb = sl_node_builder_new(g, "Placeholder", "x");
+    sl_node_builder_set_attr_type(pb, "dtype", SL_DTYPE_FLOAT);
+    sl_node *x = tb_finish(pb);
+    float fv[3 * 3 * 3 * 5], bv[5] = {0.5f, -0.25f, 0, 1, -2};
+    for (int i = 0; i < 3 * 3 * 3 * 5; i++)
+        fv[i] = (float)((i * 37) % 19) / 9.0f - 1.0f;
+    sl_shape fs = {.rank = 4, .dims = {3, 3, 3, 5}};
+    sl_node *f = tb_const_tensor(g, "f", tb_tensor_f(&fs, fv));
+    sl_node *b = tb_const_vec_f(g, "b", 5, bv);
+    sl_node_builder *cb = sl_node_builder_new(g, "Conv2D", "conv");
+    sl_node_builder_add_input(cb, (sl_output){x, 0});
+    sl_node_builder_add_input(cb, (sl_output){f, 0});
+    int64_t strides[4] = {1, 1, 1, 1};
+    sl_node_builder_set_attr_int_list(cb, "strides", strides, 4);
+    sl_node_builder_set_attr_string(cb, "padding", "SAME", 4);
+    sl_node *conv = tb_finish(cb);
+    sl_node *bias = tb_binary(g, "BiasAdd", "bias", (sl_output){conv, 0}, (sl_output){b, 0});
+    sl_node *relu = tb_unary(g, "Relu", "relu", (sl_output){bias, 0});
+    sl_node *one = tb_const_tensor(g, "one", sl_tensor_new_scalar_float(1, st));
+    tb_binary(g, "Mul", "out", (sl_output){relu, 0}, (sl_output){one, 0});
+    /* and a second chain conv2 (VALID, so CSE keeps it apart) -> bias2 -> relu2 -> pool (2x2 SAME, as
+     * the CNN's) -> pooled = pool * 1 */
+    sl_node_builder *cb2 = sl_node_builder_new(g, "Conv2D", "conv2");
+    sl_node_builder_add_input(cb2, (sl_output){x, 0});
+    sl_node_builder_add_input(cb2, (sl_output){f, 0});
+    sl_node_builder_set_attr_int_list(cb2, "strides", strides, 4);
+    sl_node_builder_set_attr_string(cb2, "padding", "VALID", 5);
+    sl_node *conv2 = tb_finish(cb2);
+    sl_node *bias2 = tb_binary(g, "BiasAdd", "bias2", (sl_output){conv2, 0}, (sl_output){b, 0});
+    sl_node *relu2 = tb_unary(g, "Relu", "relu2", (sl_output){bias2, 0});
+    sl_node_builder *mp = sl_node_builder_new(g, "MaxPool", "pool");
+    sl_node_builder_add_input(mp, (sl_output){relu2, 0});
+    int64_t k2[4] = {1, 2, 2, 1};
+    sl_node_builder_set_attr_int_list(mp, "ksize", k2, 4);
+    sl_node_builder_set_attr_int_list(mp, "strides", k2, 4);
+    sl_node_builder_set_attr_string(mp, "padding", "SAME", 4);
+    sl_node *pool = tb_finish(mp);
+    tb_binary(g, "Mul", "pooled", (sl_output){pool, 0}, (sl_output){one, 0});
+    sl_status_free(st);
+    return g;
+}
+
+/* Fetches `fetch` (n of them) with and without the fusion: the same
+ * values, and `chains` chains fused when it is on. */
+static void check_fusion(sl_graph *g, const char *const *fetch, int n, int chains)
+{
+    sl_status *st = sl_status_new();
+    sl_shape xs = {.rank = 4, .dims = {2, 9, 7, 3}};
+    float xv[2 * 9 * 7 * 3];
+    for (int i = 0; i < 2 * 9 * 7 * 3; i++)
+        xv[i] = (float)((i * 53) % 23) / 11.0f - 1.0f;
+    sl_tensor *x = tb_tensor_f(&xs, xv);
+    const char *feeds[] = {"x"};
+    sl_tensor *got[2][4];
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass)
+            setenv("SLUICE_NO_FUSION", "1", 1);
+        sl_session_options so = SL_SESSION_OPTIONS_INIT;
+        sl_session *s = sl_session_new(g, &so, st);
+        assert_non_null(s);
+        if (sl_session_run(s, NULL, feeds, &x, 1, fetch, got[pass], n, NULL, 0, NULL, st) != SL_OK)
+            fail_msg("%s", sl_status_message(st));
+        sl_session_counters c;
+        sl_session_get_counters(s, &c);
+        assert_int_equal(c.chains_fused, pass ? 0 : chains);
+        sl_session_free(s);
+        unsetenv("SLUICE_NO_FUSION");
+    }
+    for (int k = 0; k < n; k++) {
+        assert_int_equal(sl_tensor_num_elements(got[0][k]), sl_tensor_num_elements(got[1][k]));
+        for (int64_t i = 0; i < sl_tensor_num_elements(got[0][k]); i++)
+            if (fabsf(tb_f(got[0][k], i) - tb_f(got[1][k], i)) > 1e-5f)
+                fail_msg("fetch %s [%lld]: fused %g, unfused %g", fetch[k], (long long)i, (double)tb_f(got[0][k], i),
+                         (double)tb_f(got[1][k], i));
+        sl_tensor_unref(got[0][k]);
+        sl_tensor_unref(got[1][k]);
+    }
+    sl_tensor_unref(x);
+    sl_status_free(st);
+}
+
+static void test_conv_bias_relu_fusion(void **state)
+{
+    (void)state;
+    sl_graph *g = conv_chain_graph();
+    check_fusion(g, (const char *[]){"out"}, 1, 1);          /* conv, bias, relu fused */
+    check_fusion(g, (const char *[]){"relu"}, 1, 1);         /* the chain's end fetched */
+    check_fusion(g, (const char *[]){"bias", "out"}, 2, 1);  /* bias fetched: conv + bias only */
+    check_fusion(g, (const char *[]){"conv", "out"}, 2, 0);  /* conv fetched: nothing */
+    check_fusion(g, (const char *[]){"out", "relu", "bias"}, 3, 1);
+    check_fusion(g, (const char *[]){"pooled"}, 1, 1);                  /* conv2 .. pool fused */
+    check_fusion(g, (const char *[]){"pool", "out"}, 2, 2);
+    check_fusion(g, (const char *[]){"pooled", "relu2"}, 2, 1);         /* relu2 fetched: pool not fused */
+    check_fusion(g, (const char *[]){"pooled", "bias2", "out"}, 3, 2);  /* conv2 + bias2 only */
+    sl_graph_free(g);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_combination_gives_the_same_result),
         cmocka_unit_test(test_stateful_ops_are_never_folded_or_merged),
         cmocka_unit_test(test_variable_reads_are_not_folded),
+        cmocka_unit_test(test_conv_bias_relu_fusion),
     };
     const struct CMUnitTest fixture_tests[] = {
         cmocka_unit_test(test_fixture_mlp_unchanged),

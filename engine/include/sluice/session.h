@@ -135,6 +135,9 @@ typedef struct sl_session_counters {
     int64_t nodes_folded;
     int64_t nodes_merged;
     int64_t nodes_pruned;
+    /* Conv2D -> BiasAdd (-> Relu) chains fused into one node (CPU-only
+     * sessions; SLUICE_NO_FUSION=1 in the environment switches it off). */
+    int64_t chains_fused;
 } sl_session_counters;
 
 /* A new session over a copy of `graph` (which stays the caller's).  `opts`

@@ -209,6 +209,22 @@ static bool check_divisor(sl_kernel_ctx *ctx, const sl_tensor *y, int check)
     return true;
 }
 
+/* Mul of x by a single float 1 that does not broadcast x (dropout's
+ * inference path: its mask is one 1): forwards x, as Identity does; x * 1
+ * is x exactly.  True when it did. */
+static bool is_one_times(sl_kernel_ctx *ctx, const sl_tensor *one, const sl_tensor *x, const sl_shape *out)
+{
+    if (sl_tensor_num_elements(one) != 1 || sl_tensor_dtype(one) != sl_tensor_dtype(x) ||
+        !sl_shape_equal(sl_tensor_shape(x), out) || strcmp(sl_node_op_type(sl_kernel_ctx_node(ctx)), "Mul"))
+        return false;
+    if (sl_tensor_dtype(one) == SL_DTYPE_FLOAT ? *(const float *)sl_tensor_data(one) != 1.0f
+        : sl_tensor_dtype(one) == SL_DTYPE_DOUBLE ? *(const double *)sl_tensor_data(one) != 1.0
+                                                  : true)
+        return false;
+    sl_kernel_ctx_set_output(ctx, 0, (sl_tensor *)x);
+    return true;
+}
+
 static void binary_compute(sl_kernel_ctx *ctx)
 {
     const binary_state *s = sl_kernel_ctx_state(ctx);
@@ -218,6 +234,8 @@ static void binary_compute(sl_kernel_ctx *ctx)
     if (!sl__bcast_init(ctx, &bc, 2, shapes))
         return;
     if (s->check != CHECK_NONE && !check_divisor(ctx, b, s->check))
+        return;
+    if (is_one_times(ctx, a, b, &bc.out) || is_one_times(ctx, b, a, &bc.out))
         return;
     sl_tensor *o = sl__k_out(ctx, 0, &bc.out);
     if (!o)

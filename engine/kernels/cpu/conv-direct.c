@@ -73,16 +73,39 @@ static inline __mmask16 tail_mask(int64_t rem, int J)
 
 /* ---- forward ------------------------------------------------------------------------ */
 
-TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mmask16 last, float *y, int nr,
-                          const int R, const int J)
+/* The fused BiasAdd (bias: this tile's first output channel, or NULL) and Relu. */
+TILE_INLINE void epilogue(__m512 acc[][4], const int R, const int J, const float *bias, bool relu, __mmask16 last)
 {
+    if (bias) {
+#pragma GCC unroll 4
+        for (int j = 0; j < J; j++) {
+            __m512 b = j == J - 1 ? _mm512_maskz_loadu_ps(last, bias + 16 * j) : _mm512_loadu_ps(bias + 16 * j);
+#pragma GCC unroll 12
+            for (int r = 0; r < R; r++)
+                acc[r][j] = _mm512_add_ps(acc[r][j], b);
+        }
+    }
+    if (relu) {
+#pragma GCC unroll 12
+        for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+            for (int j = 0; j < J; j++)
+                acc[r][j] = _mm512_max_ps(acc[r][j], _mm512_setzero_ps());
+    }
+}
+
+TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mmask16 last, float *y, int nr,
+                          const float *bias, const int R, const int J)
+{
+    const bool relu = d->relu;
+    const int64_t ld = d->ldo ? d->ldo : d->o;
     __m512 acc[12][4];
 #pragma GCC unroll 12
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
         for (int j = 0; j < J; j++)
             acc[r][j] = _mm512_setzero_ps();
-    const int64_t C = d->cin, O = d->o;
+    const int64_t C = d->cin, O = ld;
     for (int64_t a = 0; a < d->kh; a++) {
         for (int64_t b = 0; b < d->kw; b++) {
             const float *xr[12];
@@ -107,6 +130,7 @@ TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mm
             }
         }
     }
+    epilogue(acc, R, J, bias, relu, last);
 #pragma GCC unroll 12
     for (int r = 0; r < R; r++) {
         if (r < nr) {
@@ -123,21 +147,121 @@ TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mm
 
 #define FWD_TILE(R, J)                                                                                          \
     static AVX512 void fwd_tile_##J(const sl_dconv *d, const pix *px, const float *f, __mmask16 last, float *y, \
-                                    int nr)                                                                     \
+                                    int nr, const float *bias)                                                  \
     {                                                                                                           \
-        fwd_tile(d, px, f, last, y, nr, R, J);                                                                  \
+        fwd_tile(d, px, f, last, y, nr, bias, R, J);                                                            \
     }
 FWD_TILE(6, 4)
 FWD_TILE(8, 3)
 FWD_TILE(12, 2)
 FWD_TILE(8, 1)
 
+/* Few input channels (the first layer of an image model: cin = 1 or 3) on
+ * an input without padding (conv.c copies it into a zero border first,
+ * d->unpadded): a tile's cin FMAs per tap would cost less than finding the
+ * taps' inputs with bounds checks, so each pixel keeps the offset of its
+ * window and each tap adds a fixed offset; no branches. */
+TILE_INLINE void fwd_tile_np(const float *x, const int64_t *base, const int64_t *toff, int64_t taps, int64_t C,
+                             const float *f, int64_t O, __mmask16 last, float *y, int nr, const float *bias,
+                             bool relu, const int R, const int J)
+{
+    __m512 acc[12][4];
+#pragma GCC unroll 12
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int j = 0; j < J; j++)
+            acc[r][j] = _mm512_setzero_ps();
+    for (int64_t t = 0; t < taps; t++) {
+        const float *xt = x + toff[t];
+        for (int64_t c = 0; c < C; c++, f += O) {
+            __m512 w[4];
+#pragma GCC unroll 4
+            for (int j = 0; j < J; j++)
+                w[j] = j == J - 1 ? _mm512_maskz_loadu_ps(last, f + 16 * j) : _mm512_loadu_ps(f + 16 * j);
+#pragma GCC unroll 12
+            for (int r = 0; r < R; r++) {
+                __m512 v = _mm512_set1_ps(xt[base[r] + c]);
+#pragma GCC unroll 4
+                for (int j = 0; j < J; j++)
+                    acc[r][j] = _mm512_fmadd_ps(v, w[j], acc[r][j]);
+            }
+        }
+    }
+    epilogue(acc, R, J, bias, relu, last);
+#pragma GCC unroll 12
+    for (int r = 0; r < R; r++) {
+        if (r < nr) {
+#pragma GCC unroll 4
+            for (int j = 0; j < J; j++) {
+                if (j == J - 1)
+                    _mm512_mask_storeu_ps(y + r * O + 16 * j, last, acc[r][j]);
+                else
+                    _mm512_storeu_ps(y + r * O + 16 * j, acc[r][j]);
+            }
+        }
+    }
+}
+
+typedef void (*fwd_np_fn)(const float *x, const int64_t *base, const int64_t *toff, int64_t taps, int64_t C,
+                          const float *f, int64_t O, __mmask16 last, float *y, int nr, const float *bias, bool relu);
+#define FWD_TILE_NP(R, J)                                                                                        \
+    static AVX512 void fwd_tile_np_##J(const float *x, const int64_t *base, const int64_t *toff, int64_t taps,  \
+                                       int64_t C, const float *f, int64_t O, __mmask16 last, float *y, int nr, \
+                                       const float *bias, bool relu)                                            \
+    {                                                                                                            \
+        fwd_tile_np(x, base, toff, taps, C, f, O, last, y, nr, bias, relu, R, J);                                \
+    }
+FWD_TILE_NP(6, 4)
+FWD_TILE_NP(8, 3)
+FWD_TILE_NP(12, 2)
+FWD_TILE_NP(8, 1)
+
+enum { FWD_CHUNK = 96 };  /* pixels per block: a multiple of 6, 8 and 12 */
+
+static AVX512 void forward_unpadded(const sl_dconv *d, int64_t p0, int64_t p1)
+{
+    enum { MAX_TAPS = 1024 };
+    int64_t base[FWD_CHUNK + 12], toff[MAX_TAPS];
+    pix px[FWD_CHUNK];
+    int64_t taps = d->kh * d->kw, C = d->cin, O = d->o;
+    for (int64_t a = 0; a < d->kh; a++)
+        for (int64_t b = 0; b < d->kw; b++)
+            toff[a * d->kw + b] = (a * d->dh * d->w + b * d->dw) * C;
+    static const fwd_np_fn fns[4] = {fwd_tile_np_1, fwd_tile_np_2, fwd_tile_np_3, fwd_tile_np_4};
+    for (int64_t pc = p0; pc < p1; pc += FWD_CHUNK) {
+        int64_t np = p1 - pc < FWD_CHUNK ? p1 - pc : FWD_CHUNK;
+        pixels(d, pc, np, px);
+        for (int64_t q = 0; q < np; q++)
+            base[q] = ((px[q].row0 + px[q].ih) * d->w + px[q].iw) * C;
+        for (int64_t q = np; q < np + 12; q++)  /* a partial tile repeats the last pixel */
+            base[q] = base[np - 1];
+        for (int64_t o0 = 0; o0 < O; o0 += 64) {
+            int64_t rem = O - o0;
+            int J = rem >= 64 ? 4 : (int)((rem + 15) / 16), R = J == 4 ? 6 : J == 2 ? 12 : 8;
+            __mmask16 last = tail_mask(rem, J);
+            for (int64_t q = 0; q < np; q += R) {
+                int nr = np - q < R ? (int)(np - q) : R;
+                fns[J - 1](d->x, base + q, toff, taps, C, d->f + o0, O, last, d->y + (pc + q - d->y_p0) * O + o0, nr,
+                           d->bias ? d->bias + o0 : NULL, d->relu);
+            }
+        }
+    }
+}
+
+bool sl__dconv_wants_unpadded(const sl_dconv *d)
+{
+    return d->cin <= 3 && d->kh * d->kw > 1 && d->kh * d->kw <= 1024;
+}
+
 AVX512 void sl__dconv_forward(const sl_dconv *d, int64_t p0, int64_t p1)
 {
-    enum { CHUNK = 96 };  /* pixels per block: a multiple of 6, 8 and 12 */
-    pix px[CHUNK + 12];
-    for (int64_t pc = p0; pc < p1; pc += CHUNK) {
-        int64_t np = p1 - pc < CHUNK ? p1 - pc : CHUNK;
+    if (d->unpadded && sl__dconv_wants_unpadded(d)) {
+        forward_unpadded(d, p0, p1);
+        return;
+    }
+    pix px[FWD_CHUNK + 12];
+    for (int64_t pc = p0; pc < p1; pc += FWD_CHUNK) {
+        int64_t np = p1 - pc < FWD_CHUNK ? p1 - pc : FWD_CHUNK;
         pixels(d, pc, np, px);
         for (int64_t q = np; q < np + 12; q++)  /* a partial tile repeats the last pixel */
             px[q] = px[np - 1];
@@ -147,12 +271,13 @@ AVX512 void sl__dconv_forward(const sl_dconv *d, int64_t p0, int64_t p1)
             __mmask16 last = tail_mask(rem, J);
             for (int64_t q = 0; q < np; q += R) {
                 int nr = np - q < R ? (int)(np - q) : R;
-                float *y = d->y + (pc + q) * d->o + o0;
+                float *y = d->y + (pc + q - d->y_p0) * (d->ldo ? d->ldo : d->o) + o0;
+                const float *bias = d->bias ? d->bias + o0 : NULL;
                 switch (J) {
-                case 4: fwd_tile_4(d, px + q, d->f + o0, last, y, nr); break;
-                case 3: fwd_tile_3(d, px + q, d->f + o0, last, y, nr); break;
-                case 2: fwd_tile_2(d, px + q, d->f + o0, last, y, nr); break;
-                default: fwd_tile_1(d, px + q, d->f + o0, last, y, nr); break;
+                case 4: fwd_tile_4(d, px + q, d->f + o0, last, y, nr, bias); break;
+                case 3: fwd_tile_3(d, px + q, d->f + o0, last, y, nr, bias); break;
+                case 2: fwd_tile_2(d, px + q, d->f + o0, last, y, nr, bias); break;
+                default: fwd_tile_1(d, px + q, d->f + o0, last, y, nr, bias); break;
                 }
             }
         }
@@ -271,6 +396,12 @@ AVX512 void sl__dconv_filter_grad(const sl_dconv *d, int64_t p0, int64_t p1, flo
 
 bool sl__dconv_available(void)
 {
+    return false;
+}
+
+bool sl__dconv_wants_unpadded(const sl_dconv *d)
+{
+    (void)d;
     return false;
 }
 

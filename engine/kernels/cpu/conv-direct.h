@@ -20,12 +20,22 @@ typedef struct sl_dconv {
     int64_t pt, pl;          /* padding before; may be negative (a crop) */
     const float *zeros;      /* cin zeros */
     const float *f;          /* forward: filter [kh * kw * cin, o] */
-    float *y;                /* forward: output [n * oh * ow, o] */
+    float *y;                /* forward: output [n * oh * ow, o], from pixel y_p0 on */
+    int64_t y_p0;
+    int64_t ldo;             /* forward: row stride of f and y (0: o); MatMul's column blocks */            /* forward: the pixel y[0] holds (0: y is the whole output) */
     const float *dy;         /* filter gradient: output gradient [n * oh * ow, o] */
+    const float *bias;       /* forward: NULL, or [o] added to every output pixel */
+    bool relu;               /* forward: max(0, .) after the bias */
+    bool unpadded;           /* forward: every tap is inside x (pt, pl and the far side need no padding) */
 } sl_dconv;
 
 /* Whether this CPU runs the kernels below (AVX-512F). */
 bool sl__dconv_available(void);
+
+/* Whether the forward kernel has a faster path for d when its input comes
+ * without padding (few input channels): conv.c then copies x into a zero
+ * border and sets unpadded. */
+bool sl__dconv_wants_unpadded(const sl_dconv *d);
 
 /* Forward: writes output pixels [p0, p1) of d->y. */
 void sl__dconv_forward(const sl_dconv *d, int64_t p0, int64_t p1);

@@ -18,6 +18,10 @@
 #include "config.h"
 
 #include <cblas.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,7 +283,44 @@ static sl_dconv dconv_of(const conv_geom *g, const float *x, const float *zeros)
                       .pl = g->pl, .zeros = zeros};
 }
 
-static void conv2d_direct(sl_kernel_ctx *ctx, const conv_geom *g, const float *x, const float *f, float *y)
+/* When the forward kernel wants it (few input channels), x copied into its
+ * zero border and d set to read the copy; returns the copy to free (NULL:
+ * none, d unchanged: the padded path needs no memory). */
+static float *unpad(const conv_geom *g, const float *x, sl_dconv *d)
+{
+    float *xp = NULL;
+    if (sl__dconv_wants_unpadded(d)) {
+        /* the windows' span with the padding made real: [n, hp, wp, c] */
+        int64_t hp = (g->oh - 1) * g->sh + (g->kh - 1) * g->dh + 1, wp = (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1;
+        xp = sl_malloc(sizeof(float) * (size_t)(g->n * hp * wp * g->c) + 1);
+        if (xp) {
+            for (int64_t n = 0; n < g->n; n++)
+                for (int64_t r = 0; r < hp; r++) {
+                    float *dst = xp + (n * hp + r) * wp * g->c;
+                    int64_t ih = r - g->pt;
+                    if (ih < 0 || ih >= g->h) {
+                        memset(dst, 0, sizeof(float) * (size_t)(wp * g->c));
+                        continue;
+                    }
+                    const float *src = x + (n * g->h + ih) * g->w * g->c;
+                    for (int64_t s = 0; s < wp; s++) {
+                        int64_t iw = s - g->pl;
+                        for (int64_t c = 0; c < g->c; c++)
+                            dst[s * g->c + c] = iw >= 0 && iw < g->w ? src[iw * g->c + c] : 0.0f;
+                    }
+                }
+            d->x = xp;
+            d->h = hp;
+            d->w = wp;
+            d->pt = d->pl = 0;
+            d->unpadded = true;
+        }  /* out of memory: the padded path below needs none */
+    }
+    return xp;
+}
+
+static void conv2d_direct(sl_kernel_ctx *ctx, const conv_geom *g, const float *x, const float *f, float *y,
+                          const float *bias, bool relu)
 {
     float *zeros = sl_calloc((size_t)g->c + 16, sizeof(float));
     if (!zeros) {
@@ -289,7 +330,11 @@ static void conv2d_direct(sl_kernel_ctx *ctx, const conv_geom *g, const float *x
     sl_dconv d = dconv_of(g, x, zeros);
     d.f = f;
     d.y = y;
+    d.bias = bias;
+    d.relu = relu;
+    float *xp = unpad(g, x, &d);
     dconv_forward_all(ctx, &d);
+    sl_free(xp);
     sl_free(zeros);
 }
 
@@ -378,28 +423,272 @@ static void pointwise_shard(void *arg, int64_t begin, int64_t end)
           j->y + (size_t)(r0 * g->o) * g->esz, g->o);
 }
 
-static void conv2d_compute(sl_kernel_ctx *ctx)
+/* y[rows, o] += bias, then max(0, .) when relu: the fused epilogue where
+ * the kernel did not apply it (im2col path, double). */
+static void epilogue_pass(const conv_geom *g, void *y, const void *bias, bool relu)
+{
+    for (int64_t r = 0; r < g->rows; r++) {
+        if (g->dt == SL_DTYPE_FLOAT) {
+            float *p = (float *)y + r * g->o;
+            const float *b = bias;
+            for (int64_t c = 0; c < g->o; c++) {
+                float v = p[c] + b[c];
+                p[c] = relu && !(v > 0) ? 0.0f : v;
+            }
+        } else {
+            double *p = (double *)y + r * g->o;
+            const double *b = bias;
+            for (int64_t c = 0; c < g->o; c++) {
+                double v = p[c] + b[c];
+                p[c] = relu && !(v > 0) ? 0.0 : v;
+            }
+        }
+    }
+}
+
+/* ---- _FusedConv2D with a max pool after it ------------------------------------------- */
+
+typedef struct pool_geom1 {
+    int64_t kh, kw, sh, sw, oh, ow, pt, pl;
+} pool_geom1;
+
+/* The max pool's window over the convolution's output (oh x ow), TF's SAME / VALID. */
+static bool fused_pool_geometry(sl_kernel_ctx *ctx, const conv_geom *g, pool_geom1 *p)
+{
+    const sl_node *node = sl_kernel_ctx_node(ctx);
+    const int64_t *k = NULL, *s = NULL;
+    int nk = 0, ns = 0;
+    sl_node_attr_int_list(node, "pool_ksize", &k, &nk);
+    sl_node_attr_int_list(node, "pool_strides", &s, &ns);
+    if (nk != 4 || ns != 4 || k[0] != 1 || k[3] != 1 || s[0] != 1 || s[3] != 1 || k[1] < 1 || k[2] < 1 ||
+        s[1] < 1 || s[2] < 1) {
+        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "pool_ksize and pool_strides must be [1, h, w, 1], positive");
+        return false;
+    }
+    *p = (pool_geom1){.kh = k[1], .kw = k[2], .sh = s[1], .sw = s[2]};
+    if (sl__k_attr_str_is(node, "pool_padding", "SAME")) {
+        p->oh = (g->oh + p->sh - 1) / p->sh;
+        p->ow = (g->ow + p->sw - 1) / p->sw;
+        int64_t th = (p->oh - 1) * p->sh + p->kh - g->oh, tw = (p->ow - 1) * p->sw + p->kw - g->ow;
+        p->pt = th > 0 ? th / 2 : 0;
+        p->pl = tw > 0 ? tw / 2 : 0;
+    } else {
+        p->oh = g->oh >= p->kh ? (g->oh - p->kh) / p->sh + 1 : 0;
+        p->ow = g->ow >= p->kw ? (g->ow - p->kw) / p->sw + 1 : 0;
+        p->pt = p->pl = 0;
+    }
+    return true;
+}
+
+/* Pools conv rows [h0, h1) of one image (c: [h1 - h0, ow, o]) into pooled
+ * row `row` of out ([pow, o]); max as in pool.c: v > acc ? v : acc. */
+#define POOL_ROW(NAME, T)                                                                              \
+    static void NAME(const conv_geom *g, const pool_geom1 *p, const T *c, int64_t h0, int64_t h1, T *out) \
+    {                                                                                                  \
+        for (int64_t pj = 0; pj < p->ow; pj++) {                                                       \
+            int64_t w0 = pj * p->sw - p->pl, w1 = w0 + p->kw;                                          \
+            w0 = w0 < 0 ? 0 : w0;                                                                      \
+            w1 = w1 > g->ow ? g->ow : w1;                                                              \
+            T *o = out + pj * g->o;                                                                    \
+            for (int64_t ch = 0; ch < g->o; ch++)                                                      \
+                o[ch] = -(T)INFINITY;                                                                  \
+            for (int64_t i = h0; i < h1; i++)                                                          \
+                for (int64_t j = w0; j < w1; j++) {                                                    \
+                    const T *v = c + ((i - h0) * g->ow + j) * g->o;                                    \
+                    for (int64_t ch = 0; ch < g->o; ch++)                                              \
+                        o[ch] = v[ch] > o[ch] ? v[ch] : o[ch];                                         \
+                }                                                                                      \
+        }                                                                                              \
+    }
+POOL_ROW(pool_row_f32, float)
+POOL_ROW(pool_row_f64, double)
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* pool_row_f32 with AVX-512 (the direct path runs only where it is):
+ * maxps(v, acc) is v > acc ? v : acc, NaN rule included. */
+__attribute__((target("avx512f"))) static void pool_row_f32_avx512(const conv_geom *g, const pool_geom1 *p,
+                                                                   const float *c, int64_t h0, int64_t h1,
+                                                                   float *out)
+{
+    const int64_t O = g->o;
+    __mmask16 tail = (__mmask16)((1u << (O % 16)) - 1);
+    for (int64_t pj = 0; pj < p->ow; pj++) {
+        int64_t w0 = pj * p->sw - p->pl, w1 = w0 + p->kw;
+        w0 = w0 < 0 ? 0 : w0;
+        w1 = w1 > g->ow ? g->ow : w1;
+        for (int64_t ch = 0; ch < O; ch += 16) {
+            __mmask16 m = O - ch >= 16 ? (__mmask16)0xFFFF : tail;
+            __m512 acc = _mm512_set1_ps(-INFINITY);
+            for (int64_t i = h0; i < h1; i++)
+                for (int64_t j = w0; j < w1; j++)
+                    acc = _mm512_max_ps(_mm512_maskz_loadu_ps(m, c + ((i - h0) * g->ow + j) * O + ch), acc);
+            _mm512_mask_storeu_ps(out + pj * O + ch, m, acc);
+        }
+    }
+}
+#define POOL_ROW_DIRECT pool_row_f32_avx512
+#else
+#define POOL_ROW_DIRECT pool_row_f32
+#endif
+
+/* The conv rows pooled row r reads. */
+static void pool_rows(const conv_geom *g, const pool_geom1 *p, int64_t r, int64_t *h0, int64_t *h1)
+{
+    *h0 = r * p->sh - p->pt;
+    *h1 = *h0 + p->kh;
+    *h0 = *h0 < 0 ? 0 : *h0;
+    *h1 = *h1 > g->oh ? g->oh : *h1;
+}
+
+typedef struct fpool_job {
+    sl_kernel_ctx *ctx;
+    const conv_geom *g;
+    const pool_geom1 *p;
+    const sl_dconv *d;
+    float *out;
+} fpool_job;
+
+/* One pooled row of one image per index: its conv rows are computed into a
+ * small buffer (cache-resident) and pooled from there; the convolution's
+ * full output is never written. */
+static void fpool_shard(void *arg, int64_t begin, int64_t end)
+{
+    const fpool_job *j = arg;
+    const conv_geom *g = j->g;
+    const pool_geom1 *p = j->p;
+    float *buf = sl_malloc(sizeof(float) * (size_t)(p->kh * g->ow * g->o) + 1);
+    if (!buf) {
+        sl_kernel_ctx_fail(j->ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution");
+        return;
+    }
+    sl_dconv d = *j->d;
+    for (int64_t u = begin; u < end; u++) {
+        int64_t n = u / p->oh, r = u % p->oh, h0, h1;
+        pool_rows(g, p, r, &h0, &h1);
+        float *out = j->out + (n * p->oh + r) * p->ow * g->o;
+        if (h1 <= h0) {  /* cannot happen with TF's padding; keep the pool's -inf */
+            for (int64_t i = 0; i < p->ow * g->o; i++)
+                out[i] = -INFINITY;
+            continue;
+        }
+        int64_t p0 = (n * g->oh + h0) * g->ow, p1 = (n * g->oh + h1) * g->ow;
+        d.y = buf;
+        d.y_p0 = p0;
+        sl__dconv_forward(&d, p0, p1);
+        POOL_ROW_DIRECT(g, p, buf, h0, h1, out);
+    }
+    sl_free(buf);
+}
+
+/* _FusedConv2D with pool_ksize: convolution, bias, Relu, max pool. */
+static void fused_conv2d_pool(sl_kernel_ctx *ctx, const sl_tensor *bias, bool relu)
+{
+    const sl_tensor *x = sl_kernel_ctx_input(ctx, 0), *f = sl_kernel_ctx_input(ctx, 1);
+    conv_geom g;
+    pool_geom1 p;
+    if (!conv_geometry(ctx, sl_tensor_shape(x), sl_tensor_shape(f), &g) || !fused_pool_geometry(ctx, &g, &p))
+        return;
+    if (sl_tensor_shape(bias)->rank != 1 || sl_tensor_shape(bias)->dims[0] != g.o) {
+        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "bias must be a vector of the %lld output channels, got %s",
+                           (long long)g.o, sl__k_shape_str(sl_tensor_shape(bias), 0));
+        return;
+    }
+    sl_shape os = {.rank = 4, .dims = {g.n, p.oh, p.ow, g.o}};
+    sl_tensor *y = sl__k_out(ctx, 0, &os);
+    if (!y || sl_tensor_num_elements(y) == 0)
+        return;
+    if (g.k > 0 && use_direct(&g)) {
+        float *zeros = sl_calloc((size_t)g.c + 16, sizeof(float));
+        if (!zeros) {
+            sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution");
+            return;
+        }
+        sl_dconv d = dconv_of(&g, sl_tensor_data(x), zeros);
+        d.f = sl_tensor_data(f);
+        d.bias = sl_tensor_data(bias);
+        d.relu = relu;
+        float *xp = unpad(&g, sl_tensor_data(x), &d);
+        fpool_job j = {ctx, &g, &p, &d, sl_tensor_data(y)};
+        sl_threadpool_parallel_for(sl_kernel_ctx_threadpool(ctx), g.n * p.oh, 1, fpool_shard, &j);
+        sl_free(xp);
+        sl_free(zeros);
+        return;
+    }
+    /* im2col path, double: the whole convolution, then the pool */
+    size_t cbytes = (size_t)(g.rows * g.o) * g.esz;
+    char *c = sl_malloc(cbytes + 1);
+    if (!c) {
+        sl_kernel_ctx_fail(ctx, SL_RESOURCE_EXHAUSTED, "out of memory for a convolution");
+        return;
+    }
+    if (g.k == 0)
+        memset(c, 0, cbytes);
+    else {
+        conv_job j = {ctx, &g, sl_tensor_data(x), sl_tensor_data(f), NULL, c, tile_rows(&g), NULL};
+        sl__k_blas_init();
+        int64_t tiles = (g.rows + j.tile - 1) / j.tile;
+        sl_threadpool_parallel_for(sl_kernel_ctx_threadpool(ctx), tiles, 1,
+                                   is_pointwise(&g) ? pointwise_shard : conv_fwd_shard, &j);
+    }
+    epilogue_pass(&g, c, sl_tensor_data(bias), relu);
+    for (int64_t u = 0; u < g.n * p.oh; u++) {
+        int64_t n = u / p.oh, r = u % p.oh, h0, h1;
+        pool_rows(&g, &p, r, &h0, &h1);
+        size_t off = (size_t)((n * g.oh + h0) * g.ow * g.o), ooff = (size_t)((n * p.oh + r) * p.ow * g.o);
+        if (g.dt == SL_DTYPE_FLOAT)
+            pool_row_f32(&g, &p, (const float *)c + off, h0, h1, (float *)sl_tensor_data(y) + ooff);
+        else
+            pool_row_f64(&g, &p, (const double *)c + off, h0, h1, (double *)sl_tensor_data(y) + ooff);
+    }
+    sl_free(c);
+}
+
+/* Conv2D, or with bias _FusedConv2D (Conv2D, BiasAdd, optionally Relu). */
+static void conv2d_run(sl_kernel_ctx *ctx, const sl_tensor *bias, bool relu)
 {
     const sl_tensor *x = sl_kernel_ctx_input(ctx, 0), *f = sl_kernel_ctx_input(ctx, 1);
     conv_geom g;
     if (!conv_geometry(ctx, sl_tensor_shape(x), sl_tensor_shape(f), &g))
         return;
+    if (bias && (sl_tensor_shape(bias)->rank != 1 || sl_tensor_shape(bias)->dims[0] != g.o)) {
+        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "bias must be a vector of the %lld output channels, got %s",
+                           (long long)g.o, sl__k_shape_str(sl_tensor_shape(bias), 0));
+        return;
+    }
     sl_shape os = {.rank = 4, .dims = {g.n, g.oh, g.ow, g.o}};
     sl_tensor *y = sl__k_out(ctx, 0, &os);
     if (!y || g.rows == 0 || g.o == 0)
         return;
     if (g.k == 0) {
         memset(sl_tensor_data(y), 0, sl_tensor_byte_size(y));
+    } else if (use_direct(&g)) {
+        conv2d_direct(ctx, &g, sl_tensor_data(x), sl_tensor_data(f), sl_tensor_data(y),
+                      bias ? sl_tensor_data(bias) : NULL, relu);
         return;
+    } else {
+        conv_job j = {ctx, &g, sl_tensor_data(x), sl_tensor_data(f), NULL, sl_tensor_data(y), tile_rows(&g), NULL};
+        sl__k_blas_init();
+        int64_t tiles = (g.rows + j.tile - 1) / j.tile;
+        sl_threadpool_parallel_for(sl_kernel_ctx_threadpool(ctx), tiles, 1,
+                                   is_pointwise(&g) ? pointwise_shard : conv_fwd_shard, &j);
     }
-    if (use_direct(&g)) {
-        conv2d_direct(ctx, &g, sl_tensor_data(x), sl_tensor_data(f), sl_tensor_data(y));
-        return;
-    }
-    conv_job j = {ctx, &g, sl_tensor_data(x), sl_tensor_data(f), NULL, sl_tensor_data(y), tile_rows(&g), NULL};
-    sl__k_blas_init();
-    int64_t tiles = (g.rows + j.tile - 1) / j.tile;
-    sl_threadpool_parallel_for(sl_kernel_ctx_threadpool(ctx), tiles, 1, is_pointwise(&g) ? pointwise_shard : conv_fwd_shard, &j);
+    if (bias)
+        epilogue_pass(&g, sl_tensor_data(y), sl_tensor_data(bias), relu);
+}
+
+static void conv2d_compute(sl_kernel_ctx *ctx)
+{
+    conv2d_run(ctx, NULL, false);
+}
+
+static void fused_conv2d_compute(sl_kernel_ctx *ctx)
+{
+    bool relu = false;
+    sl_node_attr_bool(sl_kernel_ctx_node(ctx), "relu", &relu);
+    if (sl_node_attr_list_size(sl_kernel_ctx_node(ctx), "pool_ksize") > 0)
+        fused_conv2d_pool(ctx, sl_kernel_ctx_input(ctx, 2), relu);
+    else
+        conv2d_run(ctx, sl_kernel_ctx_input(ctx, 2), relu);
 }
 
 /* ---- gradient for the input ------------------------------------------------------- */
@@ -557,6 +846,7 @@ static void conv2d_backprop_filter_compute(sl_kernel_ctx *ctx)
 
 static const sl_kernel_def conv_kernels[] = {
     CONV_K("Conv2D", conv2d_compute),
+    CONV_K("_FusedConv2D", fused_conv2d_compute),
     CONV_K("Conv2DBackpropInput", conv2d_backprop_input_compute),
     CONV_K("Conv2DBackpropFilter", conv2d_backprop_filter_compute),
 };
