@@ -136,9 +136,13 @@ board_application_handle_local_options (GApplication *gapp, GVariantDict *opts)
 static void
 act_quit (GSimpleAction *a, GVariant *p, gpointer data)
 {
-    GList *windows = gtk_application_get_windows (GTK_APPLICATION (data));
+    /* destroying a window removes it from the application's list at once:
+     * walk a referenced copy, not the live list */
+    GList *windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (data)));
+    g_list_foreach (windows, (GFunc) (void (*) (void)) g_object_ref, NULL);
     for (GList *l = windows; l; l = l->next)
         gtk_window_destroy (l->data);
+    g_list_free_full (windows, g_object_unref);
     g_application_quit (G_APPLICATION (data));
 }
 

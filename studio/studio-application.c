@@ -166,9 +166,13 @@ handle_local_options (GApplication *gapp, GVariantDict *opts)
 static void
 act_quit (GSimpleAction *a, GVariant *p, gpointer data)
 {
-    GList *wins = gtk_application_get_windows (GTK_APPLICATION (data));
+    /* closing a window can destroy it and remove it from the application's
+     * list at once, so walk a referenced copy, not the live list */
+    GList *wins = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (data)));
+    g_list_foreach (wins, (GFunc) (void (*) (void)) g_object_ref, NULL);
     for (GList *l = wins; l; l = l->next)
         gtk_window_close (GTK_WINDOW (l->data));
+    g_list_free_full (wins, g_object_unref);
 }
 
 static void
