@@ -355,7 +355,7 @@ int sl__plan_cse(sl__plan *plan, sl_status *st)
     return merged;
 }
 
-/* ---- Conv2D + BiasAdd (+ Relu) fusion -------------------------------------------- */
+/* ---- Conv2D / MatMul + BiasAdd (+ Relu) fusion ------------------------------------ */
 
 static bool is_nhwc(const sl_node *n)
 {
@@ -378,8 +378,9 @@ static const sl_node *aux_placeholder(sl_graph *g, sl_dtype t, int id, int k, sl
     return sl_node_builder_finish(b, st);
 }
 
-/* The _FusedConv2D node standing for conv (+ BiasAdd, + Relu when relu, +
- * the MaxPool pool when not NULL), named after last. */
+/* The _FusedConv2D or _FusedMatMul node standing for conv (a Conv2D or a
+ * MatMul) + BiasAdd (+ Relu when relu, + the MaxPool pool when not NULL),
+ * named after last. */
 static const sl_node *make_fused(sl_graph *g, const sl_node *conv, const sl_node *last, bool relu,
                                  const sl_node *pool, int id, sl_status *st)
 {
@@ -390,10 +391,20 @@ static const sl_node *make_fused(sl_graph *g, const sl_node *conv, const sl_node
     for (int k = 0; k < 3; k++)
         if (!(in[k] = aux_placeholder(g, t, id, k, st)))
             return NULL;
-    sl_node_builder *b = sl_node_builder_new(g, "_FusedConv2D", sl_node_name(last));
+    bool matmul = !strcmp(sl_node_op_type(conv), "MatMul");
+    sl_node_builder *b = sl_node_builder_new(g, matmul ? "_FusedMatMul" : "_FusedConv2D", sl_node_name(last));
     for (int k = 0; k < 3; k++)
         sl_node_builder_add_input(b, (sl_output){(sl_node *)in[k], 0});
     sl_node_builder_set_attr_type(b, "T", t);
+    sl_node_builder_set_attr_bool(b, "relu", relu);
+    if (matmul) {
+        bool ta = false, tb = false;
+        sl_node_attr_bool(conv, "transpose_a", &ta);
+        sl_node_attr_bool(conv, "transpose_b", &tb);
+        sl_node_builder_set_attr_bool(b, "transpose_a", ta);
+        sl_node_builder_set_attr_bool(b, "transpose_b", tb);
+        return sl_node_builder_finish(b, st);
+    }
     const int64_t *l;
     int nl;
     if (sl_node_attr_int_list(conv, "strides", &l, &nl))
@@ -407,7 +418,6 @@ static const sl_node *make_fused(sl_graph *g, const sl_node *conv, const sl_node
     if (sl_node_attr_string(conv, "padding", &p, &len))
         sl_node_builder_set_attr_string(b, "padding", p, len);
     sl_node_builder_set_attr_string(b, "data_format", "NHWC", 4);
-    sl_node_builder_set_attr_bool(b, "relu", relu);
     if (pool) {
         if (sl_node_attr_int_list(pool, "ksize", &l, &nl))
             sl_node_builder_set_attr_int_list(b, "pool_ksize", l, nl);
@@ -419,7 +429,7 @@ static const sl_node *make_fused(sl_graph *g, const sl_node *conv, const sl_node
     return sl_node_builder_finish(b, st);
 }
 
-int sl__plan_fuse_conv(sl__plan *plan, sl_status *st)
+int sl__plan_fuse(sl__plan *plan, sl_status *st)
 {
     int n = plan->num_nodes, fused = 0;
     /* per node: readers of its outputs (data edges), and whether a fetch,
@@ -427,7 +437,7 @@ int sl__plan_fuse_conv(sl__plan *plan, sl_status *st)
     int *readers = sl_calloc((size_t)n + 1, sizeof(int)), *reader = sl_calloc((size_t)n + 1, sizeof(int));
     bool *pinned = sl_calloc((size_t)n + 1, sizeof(bool)), *named = sl_calloc((size_t)n + 1, sizeof(bool));
     if (!readers || !reader || !pinned || !named) {
-        sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory fusing convolutions");
+        sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory fusing chains");
         fused = -1;
         goto out;
     }
@@ -451,14 +461,16 @@ int sl__plan_fuse_conv(sl__plan *plan, sl_status *st)
         pinned[plan->targets[t]] = named[plan->targets[t]] = true;
     for (int c = 0; c < n; c++) {
         sl__plan_node *pc = &plan->nodes[c];
-        if (!op_is(pc, "Conv2D") || !is_nhwc(pc->node) || pinned[c] || readers[c] != 1)
+        /* a rank-2 BiasAdd adds along the last dimension in either format */
+        bool matmul = op_is(pc, "MatMul");
+        if (!(matmul || (op_is(pc, "Conv2D") && is_nhwc(pc->node))) || pinned[c] || readers[c] != 1)
             continue;
         sl_dtype t = sl_dtype_base(sl_node_output_type(pc->node, 0));
         if (t != SL_DTYPE_FLOAT && t != SL_DTYPE_DOUBLE)
             continue;
         int b = reader[c];
         sl__plan_node *pb = &plan->nodes[b];
-        if (!op_is(pb, "BiasAdd") || !is_nhwc(pb->node) || pb->num_controls || named[b] ||
+        if (!op_is(pb, "BiasAdd") || !(matmul || is_nhwc(pb->node)) || pb->num_controls || named[b] ||
             pb->inputs[0].src != c || pb->inputs[1].src == c)
             continue;
         int last = b, r = reader[b];
@@ -470,7 +482,7 @@ int sl__plan_fuse_conv(sl__plan *plan, sl_status *st)
          * ReluGrad and MaxPoolGrad read the Relu's output too) */
         int m = reader[last];
         const sl_node *pool = NULL;
-        if (!pinned[last] && readers[last] == 1 && op_is(&plan->nodes[m], "MaxPool") &&
+        if (!matmul && !pinned[last] && readers[last] == 1 && op_is(&plan->nodes[m], "MaxPool") &&
             plan->nodes[m].num_controls == 0 && !named[m] && is_nhwc(plan->nodes[m].node) &&
             sl_node_attr_list_size(plan->nodes[m].node, "ksize") == 4 &&
             sl_node_attr_list_size(plan->nodes[m].node, "strides") == 4) {
@@ -488,7 +500,7 @@ int sl__plan_fuse_conv(sl__plan *plan, sl_status *st)
         }
         sl__plan_input *in = sl_realloc(pc->inputs, 3 * sizeof(*in));
         if (!in) {
-            sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory fusing convolutions");
+            sl_status_set(st, SL_RESOURCE_EXHAUSTED, "out of memory fusing chains");
             fused = -1;
             goto out;
         }

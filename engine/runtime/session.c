@@ -367,9 +367,9 @@ static sl_executor *prepare(sl_session *s, const sl_output *feeds, int nf, const
     sl_executor *ex = NULL;
     sl_code code = sl__plan_optimize(plan, !s->opts.disable_cse, !s->opts.disable_constant_folding,
                                      !s->opts.disable_pruning, pc, st);
-    /* one device (the CPU): fuse convolutions with their bias and Relu */
+    /* one device (the CPU): fuse convolutions and products with their bias and Relu */
     if (code == SL_OK && !s->opts.disable_pruning && !s->opts.disable_constant_folding && !getenv("SLUICE_NO_FUSION")) {
-        int nfused = sl__plan_fuse_conv(plan, st);
+        int nfused = sl__plan_fuse(plan, st);
         if (nfused < 0 || (nfused > 0 && sl__plan_prune(plan, st) < 0))
             code = sl_status_code(st);
         else

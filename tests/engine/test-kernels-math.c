@@ -59,9 +59,9 @@ static void test_matmul_matches_naive_product(void **state)
 }
 
 /* float products without transposes, few rows, K in [64, 1024], N >= 64 go
- * to the direct AVX-512 kernel (a 1x1 convolution; column blocks on a pool
+ * to the direct AVX-512 kernel (gemm-direct.c; column blocks on a pool
  * read B and write C with a row stride): check sizes on both sides of
- * those limits, partial tiles and column blocks included. */
+ * those limits, partial tiles and masked column blocks included. */
 static void test_matmul_direct_path_shapes(void **state)
 {
     (void)state;
@@ -92,6 +92,73 @@ static void test_matmul_direct_path_shapes(void **state)
         sl_tensor_unref(b);
         sl_tensor_unref(c);
     }
+    sl_threadpool_free(pool);
+}
+
+/* _FusedMatMul = MatMul + BiasAdd (+ Relu): the direct kernel adds the
+ * bias and clamps in its tiles, OpenBLAS's products get a pass after each
+ * block; both, with and without a pool, transposed or not, float and
+ * double, against a reference in double. */
+static void test_fused_matmul_matches_product_bias_relu(void **state)
+{
+    (void)state;
+    sl_threadpool *pool = tk_pool(2);
+    static const int64_t ms[] = {1, 5, 64, 97, 256}, ks[] = {3, 64, 100, 784}, ns[] = {10, 64, 70, 130};
+    for (int rep = 0; rep < 24; rep++) {
+        sl_dtype dt = rep % 6 == 5 ? SL_DTYPE_DOUBLE : SL_DTYPE_FLOAT;
+        int64_t m = ms[rep % 5], k = ks[(rep / 2) % 4], nn = ns[(rep / 3) % 4];
+        bool relu = rep & 1, tb = rep % 7 == 3, ta = rep % 11 == 4;
+        sl_tensor *a = tk_random(dt, ta ? sl_shape_matrix(k, m) : sl_shape_matrix(m, k), -1, 1);
+        sl_tensor *b = tk_random(dt, tb ? sl_shape_matrix(nn, k) : sl_shape_matrix(k, nn), -1, 1);
+        sl_tensor *bias = tk_random(dt, sl_shape_make(1, (int64_t[]){nn}), -2, 2);
+        tk_graph tg;
+        tk_begin(&tg, "_FusedMatMul", "fmm");
+        for (int i = 0; i < 3; i++)
+            tk_in(&tg, dt);
+        sl_node_builder_set_attr_bool(tg.b, "transpose_a", ta);
+        sl_node_builder_set_attr_bool(tg.b, "transpose_b", tb);
+        sl_node_builder_set_attr_bool(tg.b, "relu", relu);
+        sl_node *node = tk_finish(&tg);
+        const sl_tensor *in[] = {a, b, bias};
+        sl_tensor *c = NULL;
+        tk_run_ok(node, in, &c, rep % 3 ? pool : NULL);
+        tk_end(&tg);
+        sl_shape want_s = sl_shape_matrix(m, nn);
+        tk_expect_shape(c, &want_s, "_FusedMatMul");
+        double *want = sl_calloc((size_t)(m * nn) + 1, sizeof(double));
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < nn; j++) {
+                double v = tk_get(bias, j);
+                for (int64_t p = 0; p < k; p++)
+                    v += tk_get(a, ta ? p * m + i : i * k + p) * tk_get(b, tb ? j * k + p : p * nn + j);
+                want[i * nn + j] = relu && v < 0 ? 0 : v;
+            }
+        tk_expect_close(c, want, 1e-5, dt == SL_DTYPE_FLOAT ? 1e-5 * (double)(k + 3) : 1e-12 * (double)(k + 3),
+                        relu ? "_FusedMatMul relu" : "_FusedMatMul");
+        sl_free(want);
+        sl_tensor_unref(a);
+        sl_tensor_unref(b);
+        sl_tensor_unref(bias);
+        sl_tensor_unref(c);
+    }
+    /* a bias that does not match the columns names both */
+    sl_tensor *a = tk_tensor(SL_DTYPE_FLOAT, sl_shape_matrix(2, 3)), *b = tk_tensor(SL_DTYPE_FLOAT, sl_shape_matrix(3, 4));
+    sl_tensor *bias = tk_tensor(SL_DTYPE_FLOAT, sl_shape_make(1, (int64_t[]){5}));
+    tk_graph tg;
+    tk_begin(&tg, "_FusedMatMul", "fmm");
+    for (int i = 0; i < 3; i++)
+        tk_in(&tg, SL_DTYPE_FLOAT);
+    sl_node *node = tk_finish(&tg);
+    const sl_tensor *in[] = {a, b, bias};
+    sl_tensor *c = NULL;
+    char msg[256];
+    assert_int_equal(tk_run(node, in, &c, NULL, msg, sizeof(msg)), SL_INVALID_ARGUMENT);
+    assert_null(c);
+    assert_string_equal(msg, "node 'fmm' (_FusedMatMul): bias of shape [5] must be a vector matching the 4 columns of the product");
+    tk_end(&tg);
+    sl_tensor_unref(a);
+    sl_tensor_unref(b);
+    sl_tensor_unref(bias);
     sl_threadpool_free(pool);
 }
 
@@ -340,6 +407,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul_matches_naive_product),
         cmocka_unit_test(test_matmul_direct_path_shapes),
+        cmocka_unit_test(test_fused_matmul_matches_product_bias_relu),
         cmocka_unit_test(test_matmul_inner_mismatch_is_an_error),
         cmocka_unit_test(test_batch_matmul_broadcasts_batches),
         cmocka_unit_test(test_reductions_over_any_axes),

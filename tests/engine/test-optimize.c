@@ -381,6 +381,60 @@ static void test_conv_bias_relu_fusion(void **state)
     sl_graph_free(g);
 }
 
+/* x [2, 9, 7, 3] -> flat [2, 189] -> mm (x W, W [189, 70]: the direct
+ * kernel, a masked last column block) -> bias -> relu -> dense = relu * 1;
+ * and flat -> mm2 (flat W2^T, W2 [70, 189]: OpenBLAS) -> logits (BiasAdd,
+ * no Relu) -> out2 = logits * 1. */
+static sl_graph *matmul_chain_graph(void)
+{
+    sl_status *st = sl_status_new();
+    sl_graph *g = sl_graph_new(st);
+    sl_node_builder *pb = sl_node_builder_new(g, "Placeholder", "x");
+    sl_node_builder_set_attr_type(pb, "dtype", SL_DTYPE_FLOAT);
+    sl_node *x = tb_finish(pb);
+    int32_t flat_dims[2] = {2, 189};
+    sl_shape ds = {.rank = 1, .dims = {2}};
+    sl_tensor *dt = sl_tensor_new(SL_DTYPE_INT32, &ds, st);
+    memcpy(sl_tensor_data(dt), flat_dims, sizeof(flat_dims));
+    sl_node *shape = tb_const_tensor(g, "flat_shape", dt);
+    sl_node *flat = tb_binary(g, "Reshape", "flat", (sl_output){x, 0}, (sl_output){shape, 0});
+    static float wv[189 * 70], bv[70];
+    for (int i = 0; i < 189 * 70; i++)
+        wv[i] = (float)((i * 37) % 19) / 90.0f - 0.1f;
+    for (int i = 0; i < 70; i++)
+        bv[i] = (float)(i % 7) / 7.0f - 0.4f;
+    sl_shape ws = sl_shape_matrix(189, 70), ws2 = sl_shape_matrix(70, 189);
+    sl_node *w = tb_const_tensor(g, "w", tb_tensor_f(&ws, wv));
+    sl_node *w2 = tb_const_tensor(g, "w2", tb_tensor_f(&ws2, wv));
+    sl_node *b = tb_const_vec_f(g, "b", 70, bv);
+    sl_node *one = tb_const_tensor(g, "one", sl_tensor_new_scalar_float(1, st));
+    sl_node *mm = tb_binary(g, "MatMul", "mm", (sl_output){flat, 0}, (sl_output){w, 0});
+    sl_node *bias = tb_binary(g, "BiasAdd", "bias", (sl_output){mm, 0}, (sl_output){b, 0});
+    sl_node *relu = tb_unary(g, "Relu", "relu", (sl_output){bias, 0});
+    tb_binary(g, "Mul", "dense", (sl_output){relu, 0}, (sl_output){one, 0});
+    sl_node_builder *mb = sl_node_builder_new(g, "MatMul", "mm2");
+    sl_node_builder_add_input(mb, (sl_output){flat, 0});
+    sl_node_builder_add_input(mb, (sl_output){w2, 0});
+    sl_node_builder_set_attr_bool(mb, "transpose_b", true);
+    sl_node *mm2 = tb_finish(mb);
+    sl_node *logits = tb_binary(g, "BiasAdd", "logits", (sl_output){mm2, 0}, (sl_output){b, 0});
+    tb_binary(g, "Mul", "out2", (sl_output){logits, 0}, (sl_output){one, 0});
+    sl_status_free(st);
+    return g;
+}
+
+static void test_matmul_bias_relu_fusion(void **state)
+{
+    (void)state;
+    sl_graph *g = matmul_chain_graph();
+    check_fusion(g, (const char *[]){"dense"}, 1, 1);          /* mm, bias, relu fused */
+    check_fusion(g, (const char *[]){"bias", "dense"}, 2, 1);  /* bias fetched: mm + bias only */
+    check_fusion(g, (const char *[]){"mm", "dense"}, 2, 0);    /* mm fetched: nothing */
+    check_fusion(g, (const char *[]){"out2"}, 1, 1);           /* transposed, no Relu */
+    check_fusion(g, (const char *[]){"dense", "out2", "relu"}, 3, 2);
+    sl_graph_free(g);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +442,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_stateful_ops_are_never_folded_or_merged),
         cmocka_unit_test(test_variable_reads_are_not_folded),
         cmocka_unit_test(test_conv_bias_relu_fusion),
+        cmocka_unit_test(test_matmul_bias_relu_fusion),
     };
     const struct CMUnitTest fixture_tests[] = {
         cmocka_unit_test(test_fixture_mlp_unchanged),

@@ -1,4 +1,5 @@
-/* MatMul, BatchMatMul and BatchMatMulV2.
+/* MatMul, BatchMatMul, BatchMatMulV2, and _FusedMatMul (MatMul + BiasAdd,
+ * optionally + Relu, made by the runtime's fusion pass).
  *
  * float and double go to OpenBLAS (cblas_sgemm / cblas_dgemm), which the
  * engine keeps single-threaded (sl__k_blas_init): a big product is cut
@@ -16,10 +17,12 @@
 #include <string.h>
 
 #include "bcast.h"
-#include "conv-direct.h"
+#include "gemm-direct.h"
 #include "sluice/alloc.h"
 
-/* One product C[M,N] = op(A) op(B), with op(A) [M,K] and op(B) [K,N]. */
+/* One product C[M,N] = op(A) op(B), with op(A) [M,K] and op(B) [K,N], then
+ * (_FusedMatMul, float and double) C += bias on every row and max(0, C)
+ * when relu. */
 typedef struct gemm {
     sl_dtype dt;
     bool ta;
@@ -28,6 +31,8 @@ typedef struct gemm {
     const void *a;
     const void *b;
     void *c;
+    const void *bias;
+    bool relu;
 } gemm;
 
 #define INT_GEMM(NAME, T)                                                                       \
@@ -52,20 +57,45 @@ INT_GEMM(gemm_i32, int32_t)
 INT_GEMM(gemm_i64, int64_t)
 
 /* Whether a float product goes to the direct AVX-512 kernel of
- * conv-direct.c (as a 1x1 convolution) instead of OpenBLAS: no transposes,
- * and few rows (a batch of activations times a weight matrix), where
- * OpenBLAS's packing of B on every call costs most; the kernel reads B as
- * it is, 64 columns at a time, so K is capped where such a block stops
- * fitting L2 (measured: the MNIST MLP's 784x512 and 512x512 gain 3-30%,
- * the CNN's 3136x1024 loses ~15%).  SLUICE_MATMUL_BLAS=1 keeps OpenBLAS. */
+ * gemm-direct.c instead of OpenBLAS: no transposes, and few rows (a batch
+ * of activations times a weight matrix), where OpenBLAS's packing of B on
+ * every call costs most; the kernel reads B as it is, 64 columns at a
+ * time, so K is capped where such a block stops fitting L2 (measured: the
+ * MNIST MLP's 784x512 and 512x512 gain 3-30%, the CNN's 3136x1024 loses
+ * ~15%).  SLUICE_MATMUL_BLAS=1 keeps OpenBLAS. */
 static bool use_direct(const gemm *g)
 {
     static int avail = -1;
     if (avail < 0) {
         const char *env = getenv("SLUICE_MATMUL_BLAS");
-        avail = sl__dconv_available() && !(env && *env && strcmp(env, "0"));
+        avail = sl__sgemm_direct_available() && !(env && *env && strcmp(env, "0"));
     }
     return avail && !g->ta && !g->tb && g->m <= 512 && g->k >= 64 && g->k <= 1024 && g->n >= 64;
+}
+
+/* _FusedMatMul's bias and Relu over rows [i0, i1) and columns [j0, j1) of
+ * C, after a product that did not apply them. */
+static void bias_relu_block(const gemm *g, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
+{
+    if (!g->bias && !g->relu)
+        return;
+    for (int64_t i = i0; i < i1; i++) {
+        if (g->dt == SL_DTYPE_FLOAT) {
+            float *c = (float *)g->c + i * g->n;
+            const float *b = g->bias;
+            for (int64_t j = j0; j < j1; j++) {
+                float v = b ? c[j] + b[j] : c[j];
+                c[j] = g->relu && !(v > 0) ? 0 : v;  /* TF's Relu: NaN -> 0 is max(v, 0) too */
+            }
+        } else {
+            double *c = (double *)g->c + i * g->n;
+            const double *b = g->bias;
+            for (int64_t j = j0; j < j1; j++) {
+                double v = b ? c[j] + b[j] : c[j];
+                c[j] = g->relu && !(v > 0) ? 0 : v;
+            }
+        }
+    }
 }
 
 /* Rows [i0, i1) and columns [j0, j1) of C. */
@@ -90,15 +120,13 @@ static void gemm_block(const gemm *g, int64_t i0, int64_t i1, int64_t j0, int64_
         for (int64_t i = 0; i < mb; i++)
             memset((char *)g->c + (size_t)(coff + i * N) * sl_dtype_size(g->dt), 0,
                    (size_t)nb * sl_dtype_size(g->dt));
+        bias_relu_block(g, i0, i1, j0, j1);
         return;
     }
     if (g->dt == SL_DTYPE_FLOAT && use_direct(g)) {
-        /* C rows = a 1x1 convolution of A's rows (pixels, K channels) with B */
-        const float *a = (const float *)g->a + aoff;
-        sl_dconv d = {.x = a, .h = 1, .w = mb, .cin = K, .n = 1, .oh = 1, .ow = mb, .o = nb, .kh = 1, .kw = 1,
-                      .sh = 1, .sw = 1, .dh = 1, .dw = 1, .zeros = a, .f = (const float *)g->b + boff,
-                      .y = (float *)g->c + coff, .ldo = N};
-        sl__dconv_forward(&d, 0, mb);
+        sl_sgemm d = {.a = g->a, .lda = K, .b = g->b, .ldb = N, .c = g->c, .ldc = N, .k = K, .bias = g->bias,
+                      .relu = g->relu};
+        sl__sgemm_direct(&d, i0, i1, j0, j1);
         return;
     }
     if (g->dt == SL_DTYPE_FLOAT)
@@ -109,6 +137,7 @@ static void gemm_block(const gemm *g, int64_t i0, int64_t i1, int64_t j0, int64_
         cblas_dgemm(CblasRowMajor, ta, tb, (blasint)mb, (blasint)nb, (blasint)K, 1.0,
                     (const double *)g->a + aoff, (blasint)lda, (const double *)g->b + boff, (blasint)ldb, 0.0,
                     (double *)g->c + coff, (blasint)N);
+    bias_relu_block(g, i0, i1, j0, j1);
 }
 
 typedef struct gemm_split {
@@ -147,13 +176,17 @@ static void gemm_run(sl_kernel_ctx *ctx, const gemm *g)
     sl_threadpool_parallel_for(pool, (len + block - 1) / block, 1, gemm_shard, &s);
 }
 
+/* MatMul, or with a bias _FusedMatMul (MatMul, BiasAdd, optionally Relu). */
 static void matmul_compute(sl_kernel_ctx *ctx)
 {
     const sl_node *node = sl_kernel_ctx_node(ctx);
     const sl_tensor *a = sl_kernel_ctx_input(ctx, 0), *b = sl_kernel_ctx_input(ctx, 1);
-    bool ta = false, tb = false;
+    const sl_tensor *bias = sl_kernel_ctx_num_inputs(ctx) > 2 ? sl_kernel_ctx_input(ctx, 2) : NULL;
+    bool ta = false, tb = false, relu = false;
     sl_node_attr_bool(node, "transpose_a", &ta);
     sl_node_attr_bool(node, "transpose_b", &tb);
+    if (bias)
+        sl_node_attr_bool(node, "relu", &relu);
     if (sl_tensor_rank(a) != 2 || sl_tensor_rank(b) != 2) {
         sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "inputs must be matrices, got %s and %s",
                            sl__k_shape_str(sl_tensor_shape(a), 0), sl__k_shape_str(sl_tensor_shape(b), 1));
@@ -169,11 +202,17 @@ static void matmul_compute(sl_kernel_ctx *ctx)
                            (long long)kb);
         return;
     }
+    if (bias && (sl_tensor_rank(bias) != 1 || sl_tensor_dim(bias, 0) != n)) {
+        sl_kernel_ctx_fail(ctx, SL_INVALID_ARGUMENT, "bias of shape %s must be a vector matching the %lld columns of the product",
+                           sl__k_shape_str(sl_tensor_shape(bias), 0), (long long)n);
+        return;
+    }
     sl_shape os = sl_shape_matrix(m, n);
     sl_tensor *c = sl__k_out(ctx, 0, &os);
     if (!c)
         return;
-    gemm g = {sl_tensor_dtype(a), ta, tb, m, n, ka, sl_tensor_data(a), sl_tensor_data(b), sl_tensor_data(c)};
+    gemm g = {sl_tensor_dtype(a), ta, tb, m, n, ka, sl_tensor_data(a), sl_tensor_data(b), sl_tensor_data(c),
+              bias ? sl_tensor_data(bias) : NULL, relu};
     gemm_run(ctx, &g);
 }
 
@@ -251,7 +290,7 @@ static void batch_matmul_compute(sl_kernel_ctx *ctx)
     sl_tensor *c = sl__k_out(ctx, 0, &os);
     if (!c || sl_tensor_num_elements(c) == 0)
         return;
-    batch_job j = {{sl_tensor_dtype(x), ta, tb, m, n, ka, sl_tensor_data(x), sl_tensor_data(y), sl_tensor_data(c)},
+    batch_job j = {{sl_tensor_dtype(x), ta, tb, m, n, ka, sl_tensor_data(x), sl_tensor_data(y), sl_tensor_data(c), NULL, false},
                    &bc, m * ka, ka * n, m * n};
     if (bc.n == 1) {
         gemm_run(ctx, &j.proto);
@@ -268,6 +307,8 @@ static const sl_kernel_def matmul_kernels[] = {
      .cost = 10},
     {.op = "BatchMatMulV2", .device = SL_DEVICE_CPU, .constraints = {MM_TYPES},
      .compute = batch_matmul_compute, .cost = 10},
+    {.op = "_FusedMatMul", .device = SL_DEVICE_CPU, .constraints = {"T: {float, double}"},
+     .compute = matmul_compute, .cost = 10},
 };
 
 void sl__kernels_register_matmul(void);
