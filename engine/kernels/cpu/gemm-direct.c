@@ -5,9 +5,11 @@
  * A register tile of 6 rows x 16*J columns (J <= 4: 24 accumulators, J
  * vectors of B and one broadcast of A in 32 registers) accumulates over
  * the whole inner dimension: per step it loads J vectors of B's row and
- * broadcasts one value of each of the 6 rows of A.  A partial tile reads
- * its last row again and stores only its own rows; the last column block
- * loads and stores under a mask, and only that block pays for it.  Rows go
+ * broadcasts one value of each of the 6 rows of A.  The rows left over
+ * at the end of a chunk go to a 4-row tile when they fit one (64 rows are
+ * ten 6-row tiles and one of 4); a partial tile reads its last row again
+ * and stores only its own rows.  The last column block loads and stores
+ * under a mask, and only that block pays for it.  Rows go
  * in chunks of 96 so a chunk of A and a 64-column panel of B stay in L2
  * while the chunk's tiles sweep the panel.
  *
@@ -33,18 +35,18 @@ bool sl__sgemm_direct_available(void)
 
 enum { TILE_ROWS = 6, CHUNK_ROWS = 96, PANEL_COLS = 64 };
 
-/* One tile: rows a[0..nr) (stride lda), columns b[0..16*J) of B (the last
- * vector under `last` when masked), into c (stride ldc). */
+/* One tile of R <= 6 rows: rows a[0..nr) (stride lda), columns b[0..16*J)
+ * of B (the last vector under `last` when masked), into c (stride ldc). */
 static inline __attribute__((always_inline)) AVX512 void tile(const sl_sgemm *g, const float *a, const float *b,
                                                               float *c, const float *bias, int nr, __mmask16 last,
-                                                              const int J, const bool masked)
+                                                              const int R, const int J, const bool masked)
 {
     const int64_t lda = g->lda, ldb = g->ldb, K = g->k;
     const float *a0 = a, *a1 = nr > 1 ? a0 + lda : a0, *a2 = nr > 2 ? a1 + lda : a1, *a3 = nr > 3 ? a2 + lda : a2,
                 *a4 = nr > 4 ? a3 + lda : a3, *a5 = nr > 5 ? a4 + lda : a4;
     __m512 acc[TILE_ROWS][4];
 #pragma GCC unroll 6
-    for (int r = 0; r < TILE_ROWS; r++)
+    for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
         for (int j = 0; j < J; j++)
             acc[r][j] = _mm512_setzero_ps();
@@ -63,8 +65,10 @@ static inline __attribute__((always_inline)) AVX512 void tile(const sl_sgemm *g,
         SL_GEMM_ROW(1, a1)
         SL_GEMM_ROW(2, a2)
         SL_GEMM_ROW(3, a3)
-        SL_GEMM_ROW(4, a4)
-        SL_GEMM_ROW(5, a5)
+        if (R > 4) {
+            SL_GEMM_ROW(4, a4)
+            SL_GEMM_ROW(5, a5)
+        }
 #undef SL_GEMM_ROW
     }
     if (bias) {
@@ -72,19 +76,19 @@ static inline __attribute__((always_inline)) AVX512 void tile(const sl_sgemm *g,
         for (int j = 0; j < J; j++) {
             __m512 bv = masked && j == J - 1 ? _mm512_maskz_loadu_ps(last, bias + 16 * j) : _mm512_loadu_ps(bias + 16 * j);
 #pragma GCC unroll 6
-            for (int r = 0; r < TILE_ROWS; r++)
+            for (int r = 0; r < R; r++)
                 acc[r][j] = _mm512_add_ps(acc[r][j], bv);
         }
     }
     if (g->relu) {
 #pragma GCC unroll 6
-        for (int r = 0; r < TILE_ROWS; r++)
+        for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
             for (int j = 0; j < J; j++)
                 acc[r][j] = _mm512_max_ps(acc[r][j], _mm512_setzero_ps());
     }
 #pragma GCC unroll 6
-    for (int r = 0; r < TILE_ROWS; r++) {
+    for (int r = 0; r < R; r++) {
         if (r < nr) {
 #pragma GCC unroll 4
             for (int j = 0; j < J; j++) {
@@ -100,37 +104,44 @@ static inline __attribute__((always_inline)) AVX512 void tile(const sl_sgemm *g,
 typedef void (*tile_fn)(const sl_sgemm *g, const float *a, const float *b, float *c, const float *bias, int nr,
                         __mmask16 last);
 
-#define SL_GEMM_TILE(NAME, J, MASKED)                                                                         \
+#define SL_GEMM_TILE(NAME, R, J, MASKED)                                                                      \
     static AVX512 void NAME(const sl_sgemm *g, const float *a, const float *b, float *c, const float *bias, \
                             int nr, __mmask16 last)                                                         \
     {                                                                                                        \
-        tile(g, a, b, c, bias, nr, last, J, MASKED);                                                         \
+        tile(g, a, b, c, bias, nr, last, R, J, MASKED);                                                      \
     }
-SL_GEMM_TILE(tile_full, 4, false)
-SL_GEMM_TILE(tile_m1, 1, true)
-SL_GEMM_TILE(tile_m2, 2, true)
-SL_GEMM_TILE(tile_m3, 3, true)
-SL_GEMM_TILE(tile_m4, 4, true)
+SL_GEMM_TILE(tile6_full, 6, 4, false)
+SL_GEMM_TILE(tile6_m1, 6, 1, true)
+SL_GEMM_TILE(tile6_m2, 6, 2, true)
+SL_GEMM_TILE(tile6_m3, 6, 3, true)
+SL_GEMM_TILE(tile6_m4, 6, 4, true)
+SL_GEMM_TILE(tile4_full, 4, 4, false)
+SL_GEMM_TILE(tile4_m1, 4, 1, true)
+SL_GEMM_TILE(tile4_m2, 4, 2, true)
+SL_GEMM_TILE(tile4_m3, 4, 3, true)
+SL_GEMM_TILE(tile4_m4, 4, 4, true)
 
 void sl__sgemm_direct(const sl_sgemm *g, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
 {
-    static const tile_fn partial[4] = {tile_m1, tile_m2, tile_m3, tile_m4};
+    /* [rows 4 or 6][full block, or masked with J = 1..4] */
+    static const tile_fn fns[2][5] = {{tile4_full, tile4_m1, tile4_m2, tile4_m3, tile4_m4},
+                                      {tile6_full, tile6_m1, tile6_m2, tile6_m3, tile6_m4}};
     for (int64_t ic = i0; ic < i1; ic += CHUNK_ROWS) {
         int64_t iend = i1 - ic < CHUNK_ROWS ? i1 : ic + CHUNK_ROWS;
         for (int64_t jc = j0; jc < j1; jc += PANEL_COLS) {
             int64_t cols = j1 - jc < PANEL_COLS ? j1 - jc : PANEL_COLS;
-            tile_fn fn = tile_full;
+            int variant = 0;
             __mmask16 last = 0xFFFF;
             if (cols < PANEL_COLS) {
                 int J = (int)((cols + 15) / 16);
                 int64_t tail = cols - 16 * (J - 1);
                 last = tail >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << tail) - 1);
-                fn = partial[J - 1];
+                variant = J;
             }
             const float *bias = g->bias ? g->bias + jc : NULL;
             for (int64_t i = ic; i < iend; i += TILE_ROWS) {
                 int nr = iend - i < TILE_ROWS ? (int)(iend - i) : TILE_ROWS;
-                fn(g, g->a + i * g->lda, g->b + jc, g->c + i * g->ldc + jc, bias, nr, last);
+                fns[nr > 4][variant](g, g->a + i * g->lda, g->b + jc, g->c + i * g->ldc + jc, bias, nr, last);
             }
         }
     }
