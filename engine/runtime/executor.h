@@ -39,7 +39,8 @@ int sl__executor_num_nodes(const sl_executor *ex);
 typedef struct sl__step_args {
     sl_tensor *const *feeds;     /* one per plan feed, borrowed */
     sl_tensor **fetches;         /* one per plan fetch; filled (caller owns) */
-    sl_threadpool *pool;
+    sl_threadpool *pool;         /* runs ready nodes beside the calling thread */
+    sl_threadpool *kernel_pool;  /* handed to kernels to split their work over; NULL: one thread each */
     sl_resource_mgr *resources;
     int64_t step_id;
     sl__cancel *cancel;          /* the step's cancellation; may be NULL */

@@ -37,6 +37,7 @@ struct sl_session {
     sl_graph *graph;
     sl_session_options opts;
     sl_threadpool *pool;
+    sl_threadpool *kernel_pool;  /* intra-op: NULL when kernels run on one thread */
     sl_resource_mgr *rm;
     bool own_rm;
     pthread_rwlock_t graph_lock;
@@ -116,6 +117,13 @@ sl_session *sl_session_new(const sl_graph *graph, const sl_session_options *opts
     s->pool = sl_threadpool_new(s->opts.inter_op_threads, st);
     if (!s->pool)
         goto err;
+    if (s->opts.intra_op_threads < 0) {
+        sl_status_set(st, SL_INVALID_ARGUMENT, "intra_op_threads must be 0 or more, not %d", s->opts.intra_op_threads);
+        goto err;
+    }
+    int intra = s->opts.intra_op_threads ? s->opts.intra_op_threads : sl_threadpool_num_threads(s->pool);
+    if (intra > 1 && !(s->kernel_pool = sl_threadpool_new(intra - 1, st)))
+        goto err;
     s->rm = s->opts.resources;
     if (!s->rm) {
         s->rm = sl_resource_mgr_new();
@@ -162,6 +170,7 @@ err:
     if (s->own_rm)
         sl_resource_mgr_free(s->rm);
     sl_threadpool_free(s->pool);
+    sl_threadpool_free(s->kernel_pool);
     sl_graph_free(s->graph);
     sl_free(s);
     return NULL;
@@ -192,6 +201,7 @@ void sl_session_free(sl_session *s)
         return;
     sl_session_close(s);
     sl_threadpool_free(s->pool);
+    sl_threadpool_free(s->kernel_pool);
     for (int i = 0; i < s->num_entries; i++) {
         sl__executor_free(s->entries[i]->ex);
         sl__multi_free(s->entries[i]->multi);
@@ -482,7 +492,7 @@ static sl_code run_step(sl_session *s, const sl_run_options *opts, cache_entry *
         stats->cache_hit = hit;
     }
     sl__step_args args = {
-        .feeds = feed_values, .fetches = fetch_values, .pool = s->pool, .resources = s->rm,
+        .feeds = feed_values, .fetches = fetch_values, .pool = s->pool, .kernel_pool = s->kernel_pool, .resources = s->rm,
         .step_id = step_id, .cancel = cancel, .timeout_ms = opts ? opts->timeout_ms : 0,
         .collect_stats = want_stats, .stats = stats,
     };

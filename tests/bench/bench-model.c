@@ -88,6 +88,7 @@ int main(int argc, char **argv)
 
     sl_session_options so = SL_SESSION_OPTIONS_INIT;
     so.inter_op_threads = threads;
+    so.intra_op_threads = threads;
     sl_session *s = sl_session_new(g, &so, st);
     if (!s)
         die("session");

@@ -73,9 +73,14 @@ typedef struct sl_session_options {
      * session runs on the CPU as if this were false (sl_gpu_message() says
      * why). */
     bool use_gpu;
+    /* Threads one kernel may split its work over (a matrix product's
+     * blocks, a convolution's rows), the thread running it included, from
+     * a second pool of intra_op_threads - 1 (TF's intra-op pool): 1 keeps
+     * every kernel on one thread; 0: as many as inter_op_threads. */
+    int intra_op_threads;
 } sl_session_options;
 
-#define SL_SESSION_OPTIONS_INIT {0, false, false, false, NULL, 0, false, false}
+#define SL_SESSION_OPTIONS_INIT {0, false, false, false, NULL, 0, false, false, 0}
 
 /* Per-step options, like TF's RunOptions. */
 typedef struct sl_run_options {
