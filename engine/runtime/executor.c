@@ -1149,7 +1149,7 @@ static bool schedule(step *s, ready_entry e)
 
 static bool is_expensive(const step *s, const ready_entry *e)
 {
-    return s->ex->items[e->item].expensive && !e->dead && s->args->pool;
+    return s->ex->items[e->item].expensive && !e->dead && s->args->pool && !s->args->nodes_inline;
 }
 
 /* Puts e under q's other entries, so it runs after them; false on OOM. */

@@ -41,6 +41,8 @@ typedef struct sl__step_args {
     sl_tensor **fetches;         /* one per plan fetch; filled (caller owns) */
     sl_threadpool *pool;         /* runs ready nodes beside the calling thread */
     sl_threadpool *kernel_pool;  /* handed to kernels to split their work over; NULL: one thread each */
+    bool nodes_inline;           /* every node on the calling thread; the pool only continues
+                                    asynchronous kernels (and takes all nodes when timeout_ms > 0) */
     sl_resource_mgr *resources;
     int64_t step_id;
     sl__cancel *cancel;          /* the step's cancellation; may be NULL */

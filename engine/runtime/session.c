@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "executor.h"
@@ -38,6 +39,7 @@ struct sl_session {
     sl_session_options opts;
     sl_threadpool *pool;
     sl_threadpool *kernel_pool;  /* intra-op: NULL when kernels run on one thread */
+    bool nodes_inline;           /* inter_op_threads 1: every node on the calling thread */
     sl_resource_mgr *rm;
     bool own_rm;
     pthread_rwlock_t graph_lock;
@@ -114,14 +116,24 @@ sl_session *sl_session_new(const sl_graph *graph, const sl_session_options *opts
     s->graph = copy_graph(graph, st);
     if (!s->graph)
         goto err;
-    s->pool = sl_threadpool_new(s->opts.inter_op_threads, st);
-    if (!s->pool)
-        goto err;
-    if (s->opts.intra_op_threads < 0) {
-        sl_status_set(st, SL_INVALID_ARGUMENT, "intra_op_threads must be 0 or more, not %d", s->opts.intra_op_threads);
+    if (s->opts.inter_op_threads < 0 || s->opts.intra_op_threads < 0) {
+        sl_status_set(st, SL_INVALID_ARGUMENT, "inter_op_threads and intra_op_threads must be 0 or more, not %d and %d",
+                      s->opts.inter_op_threads, s->opts.intra_op_threads);
         goto err;
     }
-    int intra = s->opts.intra_op_threads ? s->opts.intra_op_threads : sl_threadpool_num_threads(s->pool);
+    /* the thread that calls run is one of the inter_op_threads that run
+     * nodes: the pool gets the others (and, with one, a thread only to
+     * continue asynchronous kernels and watch deadlines) */
+    int inter = s->opts.inter_op_threads;
+    if (inter == 0) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        inter = ncpu > 0 ? (int)ncpu : 1;
+    }
+    s->nodes_inline = inter == 1;
+    s->pool = sl_threadpool_new(inter > 1 ? inter - 1 : 1, st);
+    if (!s->pool)
+        goto err;
+    int intra = s->opts.intra_op_threads ? s->opts.intra_op_threads : inter;
     if (intra > 1 && !(s->kernel_pool = sl_threadpool_new(intra - 1, st)))
         goto err;
     s->rm = s->opts.resources;
@@ -492,7 +504,7 @@ static sl_code run_step(sl_session *s, const sl_run_options *opts, cache_entry *
         stats->cache_hit = hit;
     }
     sl__step_args args = {
-        .feeds = feed_values, .fetches = fetch_values, .pool = s->pool, .kernel_pool = s->kernel_pool, .resources = s->rm,
+        .feeds = feed_values, .fetches = fetch_values, .pool = s->pool, .kernel_pool = s->kernel_pool, .nodes_inline = s->nodes_inline, .resources = s->rm,
         .step_id = step_id, .cancel = cancel, .timeout_ms = opts ? opts->timeout_ms : 0,
         .collect_stats = want_stats, .stats = stats,
     };

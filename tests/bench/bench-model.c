@@ -9,8 +9,9 @@
  * with "images" [BATCH, 784] (uniform [0, 1)), "labels" [BATCH] (int64
  * 0..9) and "training" = true (dropout on) fed every step.
  * infer: fetches "logits" with "images" fed ("training" keeps its default,
- * false).  The session gets THREADS pool threads (OpenBLAS stays at one
- * thread inside the engine).  After a warm-up of 3 steps, steps run for at
+ * false).  The session runs nodes on THREADS threads (inter_op_threads,
+ * the calling one included) and splits a kernel over THREADS
+ * (intra_op_threads); OpenBLAS stays at one thread inside the engine.  After a warm-up of 3 steps, steps run for at
  * least SECONDS; prints "examples/s N per-cpu-second C" on stdout (C:
  * examples per second of the process's CPU time, all threads together).  The tests/bench scripts
  * run it interleaved with the peer (PyTorch, ONNX Runtime). */

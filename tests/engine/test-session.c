@@ -278,6 +278,58 @@ static void test_step_stats_present(void **state)
     sl_status_free(st);
 }
 
+/* Eight independent slow nodes (TSlowAdd, expensive) with inter_op_threads
+ * 1 run on the calling thread; with 4 the pool runs some of them; a
+ * negative count is refused by name. */
+static void test_inter_op_threads_decide_where_nodes_run(void **state)
+{
+    (void)state;
+    test_ops_register();
+    sl_status *st = sl_status_new();
+    sl_graph *g = sl_graph_new(st);
+    sl_node *a = t_const_f(g, "a", 1, NULL), *b = t_const_f(g, "b", 2, NULL);
+    const char *fetch[8];
+    char names[8][8];
+    for (int i = 0; i < 8; i++) {
+        snprintf(names[i], sizeof(names[i]), "s%d", i);
+        t_binary(g, "TSlowAdd", names[i], OUT(a), OUT(b));
+        fetch[i] = names[i];
+    }
+    for (int threads = 1; threads <= 4; threads += 3) {
+        sl_session_options so = SL_SESSION_OPTIONS_INIT;
+        so.inter_op_threads = threads;
+        so.disable_cse = true;
+        so.disable_constant_folding = true;
+        sl_session *s = sl_session_new(g, &so, st);
+        assert_non_null(s);
+        sl_tensor *out[8];
+        sl_run_options ro = {.collect_step_stats = true};
+        sl_step_stats *stats;
+        assert_int_equal(sl_session_run(s, &ro, NULL, NULL, 0, fetch, out, 8, NULL, 0, &stats, st), SL_OK);
+        int on_pool = 0;
+        assert_int_equal(stats->num_nodes, 10);
+        for (int i = 0; i < stats->num_nodes; i++)
+            on_pool += stats->nodes[i].thread_id >= 0;
+        if (threads == 1)
+            assert_int_equal(on_pool, 0);
+        else
+            assert_true(on_pool > 0);
+        for (int i = 0; i < 8; i++) {
+            assert_float_equal(*(float *)sl_tensor_data(out[i]), 3, 0);
+            sl_tensor_unref(out[i]);
+        }
+        sl_step_stats_free(stats);
+        sl_session_free(s);
+    }
+    sl_session_options so = SL_SESSION_OPTIONS_INIT;
+    so.inter_op_threads = -1;
+    assert_null(sl_session_new(g, &so, st));
+    assert_int_equal(sl_status_code(st), SL_INVALID_ARGUMENT);
+    assert_string_equal(sl_status_message(st), "inter_op_threads and intra_op_threads must be 0 or more, not -1 and 0");
+    sl_graph_free(g);
+    sl_status_free(st);
+}
+
 static void test_extend_adds_nodes(void **state)
 {
     (void)state;
@@ -459,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_bad_input_gives_clear_errors_and_session_stays_usable),
         cmocka_unit_test(test_concurrent_runs),
         cmocka_unit_test(test_step_stats_present),
+        cmocka_unit_test(test_inter_op_threads_decide_where_nodes_run),
         cmocka_unit_test(test_extend_adds_nodes),
         cmocka_unit_test(test_kernel_missing_names_node),
         cmocka_unit_test(test_cancel_stops_a_running_step),

@@ -51,7 +51,10 @@ SL_BEGIN_DECLS
 typedef struct sl_session sl_session;
 
 typedef struct sl_session_options {
-    int inter_op_threads;          /* threads of the session's pool; 0: one per CPU */
+    /* Threads that run a step's nodes, the one calling run included (it
+     * runs nodes too; the pool gets the others): 1 runs every node on the
+     * calling thread; 0: one per CPU. */
+    int inter_op_threads;
     bool disable_constant_folding; /* keep constant subgraphs as they are */
     bool disable_cse;              /* keep duplicate computations */
     bool disable_pruning;          /* run every node of the graph, not only what fetches need */

@@ -74,29 +74,29 @@ static bool use_direct(const gemm *g)
 }
 
 /* _FusedMatMul's bias and Relu over rows [i0, i1) and columns [j0, j1) of
- * C, after a product that did not apply them. */
+ * C, after a product that did not apply them (plain loops the compiler
+ * vectorizes; Relu as TF's: max(v, 0), NaN -> 0 included). */
+#define BIAS_RELU_ROWS(T)                                                    \
+    for (int64_t i = i0; i < i1; i++) {                                      \
+        T *c = (T *)g->c + i * g->n;                                         \
+        const T *b = g->bias;                                                \
+        if (b)                                                               \
+            for (int64_t j = j0; j < j1; j++)                                \
+                c[j] += b[j];                                                \
+        if (g->relu)                                                         \
+            for (int64_t j = j0; j < j1; j++)                                \
+                c[j] = c[j] > 0 ? c[j] : 0;                                  \
+    }
 static void bias_relu_block(const gemm *g, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
 {
     if (!g->bias && !g->relu)
         return;
-    for (int64_t i = i0; i < i1; i++) {
-        if (g->dt == SL_DTYPE_FLOAT) {
-            float *c = (float *)g->c + i * g->n;
-            const float *b = g->bias;
-            for (int64_t j = j0; j < j1; j++) {
-                float v = b ? c[j] + b[j] : c[j];
-                c[j] = g->relu && !(v > 0) ? 0 : v;  /* TF's Relu: NaN -> 0 is max(v, 0) too */
-            }
-        } else {
-            double *c = (double *)g->c + i * g->n;
-            const double *b = g->bias;
-            for (int64_t j = j0; j < j1; j++) {
-                double v = b ? c[j] + b[j] : c[j];
-                c[j] = g->relu && !(v > 0) ? 0 : v;
-            }
-        }
-    }
+    if (g->dt == SL_DTYPE_FLOAT)
+        BIAS_RELU_ROWS(float)
+    else
+        BIAS_RELU_ROWS(double)
 }
+#undef BIAS_RELU_ROWS
 
 /* Rows [i0, i1) and columns [j0, j1) of C. */
 static void gemm_block(const gemm *g, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
