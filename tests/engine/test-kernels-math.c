@@ -58,15 +58,16 @@ static void test_matmul_matches_naive_product(void **state)
     sl_threadpool_free(pool);
 }
 
-/* float products without transposes, few rows, K in [64, 1024], N >= 64 go
- * to the direct AVX-512 kernel (gemm-direct.c; column blocks on a pool
- * read B and write C with a row stride): check sizes on both sides of
- * those limits, partial tiles and masked column blocks included. */
+/* float products without transposes, few rows, K >= 64, N >= 64 go to
+ * the direct AVX-512 kernel (gemm-direct.c; column blocks on a pool read
+ * B and write C with a row stride; K in blocks of 512): check sizes on
+ * both sides of those limits, partial tiles, masked column blocks and
+ * one to six blocks of K included. */
 static void test_matmul_direct_path_shapes(void **state)
 {
     (void)state;
     sl_threadpool *pool = tk_pool(2);
-    static const int64_t ms[] = {1, 7, 64, 97, 300, 513}, ks[] = {63, 64, 100, 784, 1024, 1025},
+    static const int64_t ms[] = {1, 7, 64, 97, 300, 513}, ks[] = {63, 64, 100, 784, 1025, 3136},
                          ns[] = {63, 64, 70, 130, 512};
     for (int rep = 0; rep < 18; rep++) {
         int64_t m = ms[rep % 6], k = ks[(rep / 2) % 6], nn = ns[(rep * 7) % 5];
