@@ -21,7 +21,8 @@
  * All frame bookkeeping of a step happens under the step's one mutex; the
  * kernels run outside it.  Ready nodes with cheap kernels (cost 0) run
  * inline on the thread that made them ready, in LIFO order; expensive ones
- * go to the pool, except one that runs inline when nothing cheap is left.
+ * go to the pool, except one that this thread runs after its cheap ones
+ * when it holds no other expensive node (every one with nodes_inline).
  * Asynchronous kernels return at once and finish through their callback,
  * which continues the step on the pool.
  *

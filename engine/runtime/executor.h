@@ -5,7 +5,8 @@
  * each node to its loop frame, and lays out per-frame input slots and
  * pending counts.  A step (sl__executor_run) copies the pending counts,
  * activates the feeds and the nodes without inputs, and runs ready nodes:
- * cheap ones inline on the current thread, expensive ones on the pool.
+ * cheap ones inline on the current thread, expensive ones on the pool
+ * except one the current thread keeps (all of them with nodes_inline).
  *
  * Thread-safety: an executor is immutable after creation; any number of
  * steps may run on it at once. */
