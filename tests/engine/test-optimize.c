@@ -278,15 +278,20 @@ static void test_fixture_lstm_unchanged(void **state)
     sl_status_free(st);
 }
 
+static sl_node *float_placeholder(sl_graph *g, const char *name)
+{
+    sl_node_builder *pb = sl_node_builder_new(g, "Placeholder", name);
+    sl_node_builder_set_attr_type(pb, "dtype", SL_DTYPE_FLOAT);
+    return tb_finish(pb);
+}
+
 /* x [2, 9, 7, 3] -> conv (3x3 SAME, 5 filters) -> bias (BiasAdd) -> relu,
  * and relu -> out = relu * 1 (a reader of the chain's end). */
 static sl_graph *conv_chain_graph(void)
 {
     sl_status *st = sl_status_new();
     sl_graph *g = sl_graph_new(st);
-    sl_node_builder *pb = sl_node_builder_new(g, "Placeholder", "x");
-    sl_node_builder_set_attr_type(pb, "dtype", SL_DTYPE_FLOAT);
-    sl_node *x = tb_finish(pb);
+    sl_node *x = float_placeholder(g, "x");
     float fv[3 * 3 * 3 * 5], bv[5] = {0.5f, -0.25f, 0, 1, -2};
     for (int i = 0; i < 3 * 3 * 3 * 5; i++)
         fv[i] = (float)((i * 37) % 19) / 9.0f - 1.0f;
@@ -389,9 +394,7 @@ static sl_graph *matmul_chain_graph(void)
 {
     sl_status *st = sl_status_new();
     sl_graph *g = sl_graph_new(st);
-    sl_node_builder *pb = sl_node_builder_new(g, "Placeholder", "x");
-    sl_node_builder_set_attr_type(pb, "dtype", SL_DTYPE_FLOAT);
-    sl_node *x = tb_finish(pb);
+    sl_node *x = float_placeholder(g, "x");
     int32_t flat_dims[2] = {2, 189};
     sl_shape ds = {.rank = 1, .dims = {2}};
     sl_tensor *dt = sl_tensor_new(SL_DTYPE_INT32, &ds, st);
