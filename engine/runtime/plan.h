@@ -55,9 +55,9 @@ int sl__plan_fold_constants(sl__plan *plan, sl_status *status);
 int sl__plan_cse(sl__plan *plan, sl_status *status);
 /* Fuses Conv2D -> BiasAdd (-> Relu) (-> MaxPool) and MatMul -> BiasAdd
  * (-> Relu) chains whose intermediate outputs nothing else reads into one
- * _FusedConv2D or _FusedMatMul node (made in plan->aux), for a CPU-only
- * plan: the bias and the activation are applied as the product is stored,
- * saving two passes over it.  Marks the absorbed nodes removed
+ * _FusedConv2D or _FusedMatMul node named after the Conv2D or MatMul (made
+ * in plan->aux), for a CPU-only plan: the bias and the activation are
+ * applied as the product is stored, saving two passes over it.  Marks the absorbed nodes removed
  * (sl__plan_prune compacts them).  Returns the number of chains fused, or
  * -1 with the status set. */
 int sl__plan_fuse(sl__plan *plan, sl_status *status);

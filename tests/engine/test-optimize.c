@@ -435,6 +435,31 @@ static void test_matmul_bias_relu_fusion(void **state)
     check_fusion(g, (const char *[]){"mm", "dense"}, 2, 0);    /* mm fetched: nothing */
     check_fusion(g, (const char *[]){"out2"}, 1, 1);           /* transposed, no Relu */
     check_fusion(g, (const char *[]){"dense", "out2", "relu"}, 3, 2);
+    /* step stats name the fused node after its MatMul (where the studio
+     * shows op times) */
+    sl_status *st = sl_status_new();
+    sl_session_options so = SL_SESSION_OPTIONS_INIT;
+    sl_session *s = sl_session_new(g, &so, st);
+    assert_non_null(s);
+    sl_shape xs = {.rank = 4, .dims = {2, 9, 7, 3}};
+    float xv[2 * 9 * 7 * 3] = {0};
+    sl_tensor *x = tb_tensor_f(&xs, xv), *out = NULL;
+    const char *feeds[] = {"x"}, *fetch[] = {"dense"};
+    sl_run_options ro = {.collect_step_stats = true};
+    sl_step_stats *stats = NULL;
+    assert_int_equal(sl_session_run(s, &ro, feeds, &x, 1, fetch, &out, 1, NULL, 0, &stats, st), SL_OK);
+    int fused = 0;
+    for (int i = 0; i < stats->num_nodes; i++)
+        if (!strcmp(stats->nodes[i].op, "_FusedMatMul")) {
+            assert_string_equal(stats->nodes[i].node_name, "mm");
+            fused++;
+        }
+    assert_int_equal(fused, 1);
+    sl_step_stats_free(stats);
+    sl_tensor_unref(out);
+    sl_tensor_unref(x);
+    sl_session_free(s);
+    sl_status_free(st);
     sl_graph_free(g);
 }
 
