@@ -53,7 +53,9 @@ class Board:
                    SLUICE_BOARD_EXPORT_DIR=self.export, GSETTINGS_BACKEND="memory",
                    XDG_CONFIG_HOME=os.path.join(tmp, name + "-config"), HOME=tmp)
         self.t0 = time.monotonic()
-        self.app = subprocess.Popen([board, "--size", "1100x700"] + args, env=env)
+        self.stderr_path = os.path.join(tmp, name + "-stderr.txt")
+        with open(self.stderr_path, "wb") as err:
+            self.app = subprocess.Popen([board, "--size", "1100x700"] + args, env=env, stderr=err)
         self.win = None
         end = time.monotonic() + 20
         while time.monotonic() < end and not self.win:
@@ -69,7 +71,9 @@ class Board:
 
     def check_alive(self):
         if self.app.poll() is not None:
-            raise Fail(f"the board exited with status {self.app.returncode}")
+            with open(self.stderr_path, errors="replace") as f:
+                tail = f.read()[-2000:]
+            raise Fail(f"the board exited with status {self.app.returncode}; its stderr:\n{tail}")
 
     def state(self, limit=10.0):
         """The state dump and the seconds it took to come."""
