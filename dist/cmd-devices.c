@@ -6,10 +6,10 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "sluice/gpu.h"
+#include "sluice/threadpool.h"
 
 #define DEVICE_PREFIX "/job:localhost/replica:0/task:0/device:"
 
@@ -23,8 +23,7 @@ int sl_cmd_devices(int argc, char **argv)
         fprintf(stderr, "usage: sluice devices\n");
         return sl_cli_error("devices: unknown argument '%s'", argv[i]) + 1;
     }
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("%sCPU:0  CPU (%ld cores)\n", DEVICE_PREFIX, cores);
+    printf("%sCPU:0  CPU (%d cores)\n", DEVICE_PREFIX, sl_threadpool_online_cpus());
     int n = sl_gpu_count();
     for (int i = 0; i < n; i++) {
         sl_gpu_info info;

@@ -64,12 +64,16 @@ static void *worker_main(void *p)
     }
 }
 
+int sl_threadpool_online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
 sl_threadpool *sl_threadpool_new(int num_threads, sl_status *status)
 {
-    if (num_threads <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        num_threads = n > 0 ? (int)n : 1;
-    }
+    if (num_threads <= 0)
+        num_threads = sl_threadpool_online_cpus();
     sl_threadpool *pool = sl_calloc(1, sizeof(*pool));
     if (!pool)
         goto err_oom;

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <time.h>
 
 #include "executor.h"
@@ -124,11 +123,7 @@ sl_session *sl_session_new(const sl_graph *graph, const sl_session_options *opts
     /* the thread that calls run is one of the inter_op_threads that run
      * nodes: the pool gets the others (and, with one, a thread only to
      * continue asynchronous kernels and watch deadlines) */
-    int inter = s->opts.inter_op_threads;
-    if (inter == 0) {
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        inter = ncpu > 0 ? (int)ncpu : 1;
-    }
+    int inter = s->opts.inter_op_threads ? s->opts.inter_op_threads : sl_threadpool_online_cpus();
     s->nodes_inline = inter == 1;
     s->pool = sl_threadpool_new(inter > 1 ? inter - 1 : 1, st);
     if (!s->pool)
@@ -504,9 +499,9 @@ static sl_code run_step(sl_session *s, const sl_run_options *opts, cache_entry *
         stats->cache_hit = hit;
     }
     sl__step_args args = {
-        .feeds = feed_values, .fetches = fetch_values, .pool = s->pool, .kernel_pool = s->kernel_pool, .nodes_inline = s->nodes_inline, .resources = s->rm,
-        .step_id = step_id, .cancel = cancel, .timeout_ms = opts ? opts->timeout_ms : 0,
-        .collect_stats = want_stats, .stats = stats,
+        .feeds = feed_values, .fetches = fetch_values, .pool = s->pool, .kernel_pool = s->kernel_pool,
+        .nodes_inline = s->nodes_inline, .resources = s->rm, .step_id = step_id, .cancel = cancel,
+        .timeout_ms = opts ? opts->timeout_ms : 0, .collect_stats = want_stats, .stats = stats,
     };
     sl_code rc = ce->multi ? sl__multi_run(ce->multi, &args, st) : sl__executor_run(ce->ex, &args, st);
     if (stats) {

@@ -22,6 +22,9 @@ typedef void (*sl_task_fn)(void *arg);
 /* Works on the index range [begin, end). */
 typedef void (*sl_range_fn)(void *arg, int64_t begin, int64_t end);
 
+/* The number of online CPUs (at least 1). */
+SL_API int sl_threadpool_online_cpus(void);
+
 /* Starts `num_threads` workers (>= 1; 0 means one per online CPU).  Returns
  * NULL with SL_RESOURCE_EXHAUSTED or SL_INTERNAL when memory or threads run
  * out.  Caller owns the pool. */
