@@ -21,13 +21,13 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define SL_DCONV_X86 1
-#include <immintrin.h>
+#include "avx512-tile.h"
 #endif
 
 #ifdef SL_DCONV_X86
 
-#define AVX512 __attribute__((target("avx512f")))
-#define TILE_INLINE static inline __attribute__((always_inline)) AVX512
+#define AVX512 SL_AVX512
+#define TILE_INLINE SL_TILE_INLINE
 
 bool sl__dconv_available(void)
 {
@@ -73,27 +73,6 @@ static inline __mmask16 tail_mask(int64_t rem, int J)
 
 /* ---- forward ------------------------------------------------------------------------ */
 
-/* The fused BiasAdd (bias: this tile's first output channel, or NULL) and Relu. */
-TILE_INLINE void epilogue(__m512 acc[][4], const int R, const int J, const float *bias, bool relu, __mmask16 last)
-{
-    if (bias) {
-#pragma GCC unroll 4
-        for (int j = 0; j < J; j++) {
-            __m512 b = j == J - 1 ? _mm512_maskz_loadu_ps(last, bias + 16 * j) : _mm512_loadu_ps(bias + 16 * j);
-#pragma GCC unroll 12
-            for (int r = 0; r < R; r++)
-                acc[r][j] = _mm512_add_ps(acc[r][j], b);
-        }
-    }
-    if (relu) {
-#pragma GCC unroll 12
-        for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
-            for (int j = 0; j < J; j++)
-                acc[r][j] = _mm512_max_ps(acc[r][j], _mm512_setzero_ps());
-    }
-}
-
 TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mmask16 last, float *y, int nr,
                           const float *bias, const int R, const int J)
 {
@@ -130,19 +109,8 @@ TILE_INLINE void fwd_tile(const sl_dconv *d, const pix *px, const float *f, __mm
             }
         }
     }
-    epilogue(acc, R, J, bias, relu, last);
-#pragma GCC unroll 12
-    for (int r = 0; r < R; r++) {
-        if (r < nr) {
-#pragma GCC unroll 4
-            for (int j = 0; j < J; j++) {
-                if (j == J - 1)
-                    _mm512_mask_storeu_ps(y + r * O + 16 * j, last, acc[r][j]);
-                else
-                    _mm512_storeu_ps(y + r * O + 16 * j, acc[r][j]);
-            }
-        }
-    }
+    sl__tile_bias_relu(acc, R, J, bias, relu, last);
+    sl__tile_store(acc, R, J, nr, y, O, last);
 }
 
 #define FWD_TILE(R, J)                                                                                          \
@@ -187,19 +155,8 @@ TILE_INLINE void fwd_tile_np(const float *x, const int64_t *base, const int64_t 
             }
         }
     }
-    epilogue(acc, R, J, bias, relu, last);
-#pragma GCC unroll 12
-    for (int r = 0; r < R; r++) {
-        if (r < nr) {
-#pragma GCC unroll 4
-            for (int j = 0; j < J; j++) {
-                if (j == J - 1)
-                    _mm512_mask_storeu_ps(y + r * O + 16 * j, last, acc[r][j]);
-                else
-                    _mm512_storeu_ps(y + r * O + 16 * j, acc[r][j]);
-            }
-        }
-    }
+    sl__tile_bias_relu(acc, R, J, bias, relu, last);
+    sl__tile_store(acc, R, J, nr, y, O, last);
 }
 
 typedef void (*fwd_np_fn)(const float *x, const int64_t *base, const int64_t *toff, int64_t taps, int64_t C,
@@ -317,18 +274,7 @@ TILE_INLINE void dw_tile(const float *x, const int64_t *xo, const int32_t *qi, i
                 acc[r][j] = _mm512_fmadd_ps(b, w[j], acc[r][j]);
         }
     }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; r++) {
-        if (r < nr) {
-#pragma GCC unroll 4
-            for (int j = 0; j < J; j++) {
-                if (j == J - 1)
-                    _mm512_mask_storeu_ps(dw + r * O + 16 * j, last, acc[r][j]);
-                else
-                    _mm512_storeu_ps(dw + r * O + 16 * j, acc[r][j]);
-            }
-        }
-    }
+    sl__tile_store(acc, R, J, nr, dw, O, last);
 }
 
 typedef void (*dw_tile_fn)(const float *x, const int64_t *xo, const int32_t *qi, int64_t nv, const float *dy,

@@ -26,9 +26,9 @@
 #include "gemm-direct.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#include "avx512-tile.h"
 
-#define AVX512 __attribute__((target("avx512f")))
+#define AVX512 SL_AVX512
 
 bool sl__sgemm_direct_available(void)
 {
@@ -47,10 +47,8 @@ typedef struct kspan {
 
 /* One tile of R <= 6 rows: rows a[0..nr) (stride lda), columns b[0..16*J)
  * of B (the last vector under `last` when masked), into c (stride ldc). */
-static inline __attribute__((always_inline)) AVX512 void tile(const sl_sgemm *g, const kspan *ks, const float *a,
-                                                              const float *b, float *c, const float *bias, int nr,
-                                                              __mmask16 last, const int R, const int J,
-                                                              const bool masked)
+SL_TILE_INLINE void tile(const sl_sgemm *g, const kspan *ks, const float *a, const float *b, float *c,
+                         const float *bias, int nr, __mmask16 last, const int R, const int J, const bool masked)
 {
     const int64_t lda = g->lda, ldb = g->ldb, K = ks->kn;
     a += ks->k0;
@@ -88,36 +86,9 @@ static inline __attribute__((always_inline)) AVX512 void tile(const sl_sgemm *g,
         }
 #undef SL_GEMM_ROW
     }
-    if (!ks->last)
-        bias = NULL;
-    if (bias) {
-#pragma GCC unroll 4
-        for (int j = 0; j < J; j++) {
-            __m512 bv = masked && j == J - 1 ? _mm512_maskz_loadu_ps(last, bias + 16 * j) : _mm512_loadu_ps(bias + 16 * j);
-#pragma GCC unroll 6
-            for (int r = 0; r < R; r++)
-                acc[r][j] = _mm512_add_ps(acc[r][j], bv);
-        }
-    }
-    if (g->relu && ks->last) {
-#pragma GCC unroll 6
-        for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
-            for (int j = 0; j < J; j++)
-                acc[r][j] = _mm512_max_ps(acc[r][j], _mm512_setzero_ps());
-    }
-#pragma GCC unroll 6
-    for (int r = 0; r < R; r++) {
-        if (r < nr) {
-#pragma GCC unroll 4
-            for (int j = 0; j < J; j++) {
-                if (masked && j == J - 1)
-                    _mm512_mask_storeu_ps(c + r * g->ldc + 16 * j, last, acc[r][j]);
-                else
-                    _mm512_storeu_ps(c + r * g->ldc + 16 * j, acc[r][j]);
-            }
-        }
-    }
+    if (ks->last)  /* last holds all 16 lanes when not masked */
+        sl__tile_bias_relu(acc, R, J, bias, g->relu, last);
+    sl__tile_store(acc, R, J, nr, c, g->ldc, last);
 }
 
 typedef void (*tile_fn)(const sl_sgemm *g, const kspan *ks, const float *a, const float *b, float *c,
