@@ -11,19 +11,7 @@
 #     tests/bench/bench-infer-vs-ort.sh [BUILD_DIR]   (ROUNDS=5 SECS=2)
 # Exits 77 when onnxruntime-node cannot be had.
 set -eu
-# OpenBLAS (used by Sluice's MatMul and by PyTorch's Linear) picks its kernel
-# for the CPU; an OPENBLAS_CORETYPE in the environment overrides that for
-# both (these machines set Haswell, AVX2 only).  BENCH_OPENBLAS_CORETYPE=X
-# forces X; by default the benchmark lets OpenBLAS choose.
-if [ -n "${BENCH_OPENBLAS_CORETYPE:-}" ]; then
-    export OPENBLAS_CORETYPE=$BENCH_OPENBLAS_CORETYPE
-else
-    unset OPENBLAS_CORETYPE
-fi
-build=${1:-build}
-rounds=${ROUNDS:-5}
-secs=${SECS:-2}
-here=$(cd "$(dirname "$0")" && pwd)
+. "$(dirname "$0")/bench-env.sh"
 ort=$("$here/ort-install.sh") || { echo "onnxruntime-node unavailable: skipped"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -14,20 +14,8 @@
 #     tests/bench/bench-train-vs-torch.sh [BUILD_DIR]   (ROUNDS=5 SECS=2 OPT=adam)
 # Exits 77 when /usr/bin/python3 has no torch.
 set -eu
-# OpenBLAS (used by Sluice's MatMul and by PyTorch's Linear) picks its kernel
-# for the CPU; an OPENBLAS_CORETYPE in the environment overrides that for
-# both (these machines set Haswell, AVX2 only).  BENCH_OPENBLAS_CORETYPE=X
-# forces X; by default the benchmark lets OpenBLAS choose.
-if [ -n "${BENCH_OPENBLAS_CORETYPE:-}" ]; then
-    export OPENBLAS_CORETYPE=$BENCH_OPENBLAS_CORETYPE
-else
-    unset OPENBLAS_CORETYPE
-fi
-build=${1:-build}
-rounds=${ROUNDS:-5}
-secs=${SECS:-2}
+. "$(dirname "$0")/bench-env.sh"
 opt=${OPT:-adam}
-here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
 "$py" -c 'import torch' 2>/dev/null || { echo "torch missing: skipped"; exit 77; }
 tmp=$(mktemp -d)
